@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { MeshgateError } from './errors';
+
+// PostgreSQL returns bigint counts and numeric money as strings, and dates as Date objects;
+// both engines must hand resolvers the same JavaScript values.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => new Date(v).toISOString());
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v}Z`).toISOString());
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DbConfig {
+  /** `postgres://…` for PostgreSQL; absent for embedded SQLite. */
+  url?: string;
+  /** PostgreSQL schema holding this domain's tables (isolates domains sharing one database). */
+  schema?: string;
+  /** SQLite file; `:memory:` for a throw-away database. */
+  sqliteFile?: string;
+}
+
+/** A domain's database handle; `statements()` counts every SQL statement sent, to prove batching. */
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+  schema?: string;
+  statements(): number;
+  close(): Promise<void>;
+}
+
+/** Where a domain's data lives: `DATABASE_URL` (+ `DB_SCHEMA`) for PostgreSQL, else a SQLite file. */
+export function dbConfigFromEnv(domain: string, env: NodeJS.ProcessEnv = process.env): DbConfig {
+  if (env.DATABASE_URL) {
+    return { url: env.DATABASE_URL, schema: env.DB_SCHEMA || schemaName(domain) };
+  }
+  const dataDir = env.MESHGATE_DATA_DIR || path.resolve('.data');
+  return { sqliteFile: path.join(dataDir, `${domain}.sqlite`) };
+}
+
+/** PostgreSQL identifiers: `customer-experience` → `customer_experience`. */
+export function schemaName(domain: string): string {
+  return domain.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
+}
+
+export function createDb(config: DbConfig): Database {
+  let knex: Knex;
+  let dialect: Dialect;
+  if (config.url) {
+    if (!/^postgres(ql)?:\/\//.test(config.url)) {
+      throw new MeshgateError('CONFIG_INVALID', `DATABASE_URL must be a postgres:// URL, got a value starting "${config.url.slice(0, 11)}"`);
+    }
+    dialect = 'postgres';
+    knex = knexFactory({
+      client: 'pg',
+      connection: config.url,
+      searchPath: config.schema ? [config.schema] : undefined,
+      pool: { min: 0, max: 10 },
+    });
+  } else {
+    dialect = 'sqlite';
+    const filename = config.sqliteFile ?? ':memory:';
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+    knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: better-sqlite3 is synchronous, and a single writer avoids SQLITE_BUSY.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: any, done: (err: Error | null, conn: any) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  let statements = 0;
+  knex.on('query', () => {
+    statements++;
+  });
+  return {
+    knex,
+    dialect,
+    schema: config.schema,
+    statements: () => statements,
+    close: () => knex.destroy(),
+  };
+}
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Runs a domain's migrations, given as an ordered name → module map (no file-system scanning). */
+export async function migrateToLatest(db: Database, migrations: Record<string, Migration>): Promise<void> {
+  if (db.dialect === 'postgres' && db.schema) {
+    await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [db.schema]);
+  }
+  await db.knex.migrate.latest({
+    schemaName: db.dialect === 'postgres' ? db.schema : undefined,
+    migrationSource: {
+      getMigrations: async () => Object.keys(migrations).sort(),
+      getMigrationName: (name: string) => name,
+      getMigration: async (name: string) => migrations[name],
+    },
+  });
+}
+
+/** Whole days between two date/timestamp columns, in the dialect's own date arithmetic. */
+export function daysBetween(db: Database, from: string, to: string): Knex.Raw {
+  return db.dialect === 'postgres'
+    ? db.knex.raw(`(EXTRACT(EPOCH FROM (??::timestamptz - ??::timestamptz)) / 86400.0)`, [to, from])
+    : db.knex.raw(`(julianday(??) - julianday(??))`, [to, from]);
+}
+
+/**
+ * Inserts rows in chunks inside the caller's transaction. Chunks stay under both engines' bind
+ * limits, and under SQLite's 500 terms per compound SELECT (knex's multi-row insert form there).
+ */
+export async function insertInChunks(trx: Knex | Knex.Transaction, table: string, rows: object[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]).length;
+  const isSqlite = trx.client.config.client === 'better-sqlite3';
+  const chunk = Math.max(1, Math.min(Math.floor(30_000 / columns), isSqlite ? 500 : 5_000));
+  for (let i = 0; i < rows.length; i += chunk) {
+    await trx(table).insert(rows.slice(i, i + chunk));
+  }
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { parse, type DocumentNode } from 'graphql';
+import type { Database, Migration } from './db';
+import type { DemoWorld } from './demo-data';
+
+/** What every resolver of a domain receives: its database and this request's loaders. */
+export interface DomainContext<L> {
+  db: Database;
+  loaders: L;
+}
+
+export type SeedProgress = (table: string, done: number, total: number) => void;
+
+/**
+ * A domain's data product, as the shared subgraph runtime needs it. Each `subgraphs/<name>/`
+ * exports one of these from its `index.ts`; nothing outside the domain touches its tables.
+ */
+export interface Domain<L = any> {
+  name: string;
+  /** Port of the domain's service when none is given (`PORT` overrides). */
+  defaultPort: number;
+  /** Absolute path of the domain's `schema.graphql`. */
+  schemaFile: string;
+  /** Resolver map in graphql-tools form, `__resolveReference` included. */
+  resolvers: Record<string, any>;
+  migrations: Record<string, Migration>;
+  createLoaders(db: Database): L;
+  /** Writes the demo data of this domain; called only on an empty database. */
+  seed(db: Database, world: DemoWorld, onProgress?: SeedProgress): Promise<void>;
+  /** Whether the domain holds any data yet (decides whether a start seeds). */
+  isEmpty(db: Database): Promise<boolean>;
+}
+
+const typeDefsCache = new Map<string, DocumentNode>();
+
+export function typeDefsOf(domain: Pick<Domain, 'schemaFile'>): DocumentNode {
+  let doc = typeDefsCache.get(domain.schemaFile);
+  if (!doc) typeDefsCache.set(domain.schemaFile, (doc = parse(fs.readFileSync(domain.schemaFile, 'utf8'))));
+  return doc;
+}

@@ -1,0 +1,69 @@
+import { badUserInput } from './errors';
+
+/** The largest page any list field returns; a larger `first` is refused, not silently cut. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount?: number;
+}
+
+/** Validates `first` against the maximum page size and returns the page size to fetch. */
+export function pageSize(first: number | null | undefined, max = MAX_PAGE_SIZE): number {
+  if (first === null || first === undefined) return Math.min(DEFAULT_PAGE_SIZE, max);
+  if (!Number.isInteger(first) || first < 0 || first > max) {
+    throw badUserInput(`first must be an integer between 0 and ${max}, got ${first}`, 'first');
+  }
+  return first;
+}
+
+/**
+ * Cursors are opaque base64url JSON arrays of the keyset values (sort value, id), so the next
+ * page is a `WHERE (sort, id) > (…)` seek rather than an OFFSET scan.
+ */
+export function encodeCursor(values: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badUserInput('after is not a cursor returned by this field', 'after');
+  }
+  const valid =
+    Array.isArray(values) &&
+    values.length === arity &&
+    values.every((v) => typeof v === 'string' || typeof v === 'number');
+  if (!valid) throw badUserInput('after is not a cursor returned by this field', 'after');
+  return values as (string | number)[];
+}
+
+/**
+ * Builds a connection from `limit + 1` fetched rows: the extra row only says whether a next page
+ * exists. `cursorOf` returns the keyset values of a row.
+ */
+export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => (string | number)[]): Connection<T> {
+  const nodes = rows.slice(0, limit);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+  };
+}
+
+/** The same page with every node mapped (database row → GraphQL object); cursors are kept. */
+export function mapConnection<R, T>(page: Connection<R>, map: (row: R) => T): Connection<T> {
+  const edges = page.edges.map((edge) => ({ cursor: edge.cursor, node: map(edge.node) }));
+  return { edges, nodes: edges.map((edge) => edge.node), pageInfo: page.pageInfo };
+}

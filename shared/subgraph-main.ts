@@ -1,0 +1,71 @@
+import { createDb, dbConfigFromEnv, migrateToLatest, type Database } from './db';
+import { demoWorld } from './demo-data';
+import type { Domain } from './domain';
+import { MeshgateError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { createSubgraphService } from './subgraph-server';
+
+export interface PrepareOptions {
+  /** Seed demo data into an empty database (default true). */
+  seedDemo?: boolean;
+  scale?: number;
+  demoSeed?: number;
+  logger?: Logger;
+}
+
+/** Migrates the domain's database to the latest schema and seeds demo data when it is empty. */
+export async function prepareDatabase(domain: Domain, db: Database, options: PrepareOptions = {}): Promise<void> {
+  await migrateToLatest(db, domain.migrations);
+  if (options.seedDemo === false || !(await domain.isEmpty(db))) return;
+  const world = demoWorld(options.scale ?? 1, options.demoSeed ?? 42);
+  const logger = options.logger;
+  let lastLogged = 0;
+  await domain.seed(db, world, (table, done, total) => {
+    if (!logger || (Date.now() - lastLogged < 1000 && done < total)) return;
+    lastLogged = Date.now();
+    logger.info({ table, done, total }, `seeding ${table}: ${done}/${total}`);
+  });
+}
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new MeshgateError('CONFIG_INVALID', `${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+/**
+ * The entry point every domain's `main.ts` calls: `PORT`, `HOST`, `DATABASE_URL`/`DB_SCHEMA`
+ * (else SQLite under `MESHGATE_DATA_DIR`), `MESHGATE_SEED=none` to skip demo data,
+ * `MESHGATE_SCALE` for its size. Stops cleanly on SIGTERM and SIGINT.
+ */
+export function runSubgraph(domain: Domain): void {
+  const logger = createLogger(domain.name);
+  const start = async () => {
+    const db = createDb(dbConfigFromEnv(domain.name));
+    await prepareDatabase(domain, db, {
+      seedDemo: process.env.MESHGATE_SEED !== 'none',
+      scale: numberFromEnv('MESHGATE_SCALE', 1),
+      demoSeed: numberFromEnv('MESHGATE_DEMO_SEED', 42),
+      logger,
+    });
+    const service = await createSubgraphService(domain, db, logger);
+    const url = await service.listen(numberFromEnv('PORT', domain.defaultPort), process.env.HOST || '127.0.0.1');
+    logger.info({ url: `${url}/graphql` }, `${domain.name} subgraph ready at ${url}/graphql`);
+    const stop = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await service.stop();
+      await db.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  };
+  start().catch((err) => {
+    const message = err instanceof MeshgateError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    logger.fatal({ err }, `${domain.name} failed to start: ${message}`);
+    process.stderr.write(`${domain.name} failed to start: ${message}\n`);
+    process.exit(1);
+  });
+}

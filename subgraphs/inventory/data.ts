@@ -1,0 +1,158 @@
+import type { Database } from '../../shared/db';
+import type { Connection } from '../../shared/pagination';
+import { fetchPage, fetchPagesPerParent, type KeysetOrder } from '../../shared/sql';
+
+// The only module of the inventory domain that talks SQL. Rows keep the database's snake_case.
+
+export interface ProductRow {
+  id: number;
+  sku: string;
+  name: string;
+  category_id: number;
+  supplier_id: number;
+  quantity_per_unit: string | null;
+  unit_price: number;
+  discontinued: boolean | number;
+}
+
+export interface StockRow {
+  product_id: number;
+  warehouse_id: number;
+  on_hand: number;
+  reserved: number;
+  reorder_level: number;
+}
+
+export interface AvailabilityRow {
+  product_id: number;
+  on_hand: number;
+  reserved: number;
+  warehouse_count: number;
+  low_count: number;
+}
+
+export interface ProductFilter {
+  categoryId?: string | null;
+  supplierId?: string | null;
+  discontinued?: boolean | null;
+  search?: string | null;
+}
+
+const PRODUCT_ORDER: Record<string, KeysetOrder & { sortKey: string; idKey: string }> = {
+  ID: { column: 'id', idColumn: 'id', direction: 'asc', sortKey: 'id', idKey: 'id' },
+  NAME: { column: 'name', idColumn: 'id', direction: 'asc', sortKey: 'name', idKey: 'id' },
+  UNIT_PRICE: { column: 'unit_price', idColumn: 'id', direction: 'asc', sortKey: 'unit_price', idKey: 'id' },
+};
+
+function filteredProducts(db: Database, filter: ProductFilter = {}) {
+  const q = db.knex('products');
+  if (filter.categoryId != null) q.where('category_id', Number(filter.categoryId));
+  if (filter.supplierId != null) q.where('supplier_id', Number(filter.supplierId));
+  if (filter.discontinued != null) q.where('discontinued', filter.discontinued);
+  if (filter.search) {
+    const like = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q.where((w) => w.whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [like]).orWhereRaw(`LOWER(sku) LIKE ? ESCAPE '\\'`, [like]));
+  }
+  return q;
+}
+
+export async function productPage(
+  db: Database,
+  args: { first: number; after?: string | null; filter?: ProductFilter | null; field?: string; direction?: 'asc' | 'desc' },
+): Promise<Connection<ProductRow>> {
+  const order = { ...PRODUCT_ORDER[args.field ?? 'ID'], direction: args.direction ?? 'asc' };
+  return fetchPage<ProductRow>(filteredProducts(db, args.filter ?? {}).select('*'), order, args.first, args.after);
+}
+
+export async function countProducts(db: Database, filter?: ProductFilter | null): Promise<number> {
+  const row = await filteredProducts(db, filter ?? {}).count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+export async function productsByIds(db: Database, ids: readonly (string | number)[]): Promise<ProductRow[]> {
+  return db.knex('products').whereIn('id', ids.map(Number));
+}
+
+export async function productsBySkus(db: Database, skus: readonly (string | number)[]): Promise<ProductRow[]> {
+  return db.knex('products').whereIn('sku', skus.map(String));
+}
+
+/** First page of products of each category (or supplier), by name: one statement for all parents. */
+export async function productPagesBy(
+  db: Database,
+  column: 'category_id' | 'supplier_id',
+  parentIds: readonly (string | number)[],
+  first: number,
+  after?: string | null,
+): Promise<ProductRow[]> {
+  const source = db.knex('products').select('products.*').whereIn(column, parentIds.map(Number));
+  return fetchPagesPerParent<ProductRow>(db.knex, source, column, { column: 'name', idColumn: 'id', direction: 'asc' }, first, after);
+}
+
+export async function countProductsBy(db: Database, column: 'category_id' | 'supplier_id', parentIds: readonly (string | number)[]) {
+  return db.knex('products').select({ parent_id: column }).count({ n: '*' }).whereIn(column, parentIds.map(Number)).groupBy(column) as Promise<
+    { parent_id: number; n: number }[]
+  >;
+}
+
+export async function categoriesByIds(db: Database, ids: readonly (string | number)[]) {
+  return db.knex('categories').whereIn('id', ids.map(Number));
+}
+
+export async function allCategories(db: Database) {
+  return db.knex('categories').orderBy('name');
+}
+
+export async function suppliersByIds(db: Database, ids: readonly (string | number)[]) {
+  return db.knex('suppliers').whereIn('id', ids.map(Number));
+}
+
+export async function supplierPage(db: Database, first: number, after?: string | null) {
+  return fetchPage(db.knex('suppliers').select('*'), { column: 'company_name', idColumn: 'id', direction: 'asc', sortKey: 'company_name', idKey: 'id' }, first, after);
+}
+
+export async function countSuppliers(db: Database): Promise<number> {
+  const row = await db.knex('suppliers').count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+export async function warehousesByIds(db: Database, ids: readonly (string | number)[]) {
+  return db.knex('warehouses').whereIn('id', ids.map(Number));
+}
+
+export async function allWarehouses(db: Database) {
+  return db.knex('warehouses').orderBy('code');
+}
+
+export async function stockByProducts(db: Database, productIds: readonly (string | number)[]): Promise<StockRow[]> {
+  return db.knex('stock_levels').whereIn('product_id', productIds.map(Number)).orderBy(['product_id', 'warehouse_id']);
+}
+
+/** Stock pages of each warehouse, by product id: one statement for all warehouses. */
+export async function stockPagesByWarehouses(db: Database, warehouseIds: readonly (string | number)[], first: number, after?: string | null) {
+  const source = db.knex('stock_levels').select('stock_levels.*').whereIn('warehouse_id', warehouseIds.map(Number));
+  return fetchPagesPerParent<StockRow>(db.knex, source, 'warehouse_id', { column: 'product_id', idColumn: 'product_id', direction: 'asc' }, first, after);
+}
+
+export async function countStockByWarehouses(db: Database, warehouseIds: readonly (string | number)[]) {
+  return db.knex('stock_levels').select({ parent_id: 'warehouse_id' }).count({ n: '*' }).whereIn('warehouse_id', warehouseIds.map(Number)).groupBy('warehouse_id') as Promise<
+    { parent_id: number; n: number }[]
+  >;
+}
+
+/** Stock summed per product over all warehouses, with how many warehouses are at reorder level. */
+export async function availabilityByProducts(db: Database, productIds: readonly (string | number)[]): Promise<AvailabilityRow[]> {
+  return db
+    .knex('stock_levels')
+    .select('product_id')
+    .sum({ on_hand: 'on_hand', reserved: 'reserved' })
+    .count({ warehouse_count: '*' })
+    .select(db.knex.raw('SUM(CASE WHEN on_hand - reserved <= reorder_level THEN 1 ELSE 0 END) AS low_count'))
+    .whereIn('product_id', productIds.map(Number))
+    .groupBy('product_id');
+}
+
+export async function hasAnyProduct(db: Database): Promise<boolean> {
+  const row = await db.knex('products').select('id').first();
+  return row !== undefined;
+}
