@@ -99,19 +99,34 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-/** Runs a domain's migrations, given as an ordered name → module map (no file-system scanning). */
+/** A knex migration source over an ordered name → module map (no file-system scanning). */
+function migrationSource(migrations: Record<string, Migration>): Knex.MigrationSource<string> {
+  return {
+    getMigrations: async () => Object.keys(migrations).sort(),
+    getMigrationName: (name) => name,
+    getMigration: async (name) => migrations[name],
+  };
+}
+
+function migratorConfig(db: Database, migrations: Record<string, Migration>): Knex.MigratorConfig {
+  return { schemaName: db.dialect === 'postgres' ? db.schema : undefined, migrationSource: migrationSource(migrations) };
+}
+
+/** The domain's PostgreSQL schema must exist before knex can keep its migration table in it. */
+async function ensureSchema(db: Database): Promise<void> {
+  if (db.dialect === 'postgres' && db.schema) await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [db.schema]);
+}
+
+/** Runs a domain's migrations up to the latest. */
 export async function migrateToLatest(db: Database, migrations: Record<string, Migration>): Promise<void> {
-  if (db.dialect === 'postgres' && db.schema) {
-    await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [db.schema]);
-  }
-  await db.knex.migrate.latest({
-    schemaName: db.dialect === 'postgres' ? db.schema : undefined,
-    migrationSource: {
-      getMigrations: async () => Object.keys(migrations).sort(),
-      getMigrationName: (name: string) => name,
-      getMigration: async (name: string) => migrations[name],
-    },
-  });
+  await ensureSchema(db);
+  await db.knex.migrate.latest(migratorConfig(db, migrations));
+}
+
+/** Rolls back every migration of a domain: its tables, and their data, are gone. */
+export async function rollbackAll(db: Database, migrations: Record<string, Migration>): Promise<void> {
+  await ensureSchema(db);
+  await db.knex.migrate.rollback(migratorConfig(db, migrations), true);
 }
 
 /** Whole days between two date/timestamp columns, in the dialect's own date arithmetic. */

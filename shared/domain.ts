@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
+import type { NorthwindData } from './datasets/northwind';
 import type { Database, Migration } from './db';
 import type { DemoWorld } from './demo-data';
 
@@ -29,6 +30,8 @@ export interface Domain<L = any> {
   seed(db: Database, world: DemoWorld, onProgress?: SeedProgress): Promise<void>;
   /** Whether the domain holds any data yet (decides whether a start seeds). */
   isEmpty(db: Database): Promise<boolean>;
+  /** Loaders of outside data sets into the domain's migrated, empty tables, each in one transaction. */
+  importers?: { northwind?: (db: Database, data: NorthwindData) => Promise<void> };
 }
 
 const typeDefsCache = new Map<string, DocumentNode>();

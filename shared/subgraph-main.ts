@@ -1,8 +1,8 @@
 import { createDb, dbConfigFromEnv, migrateToLatest, type Database } from './db';
 import { demoWorld } from './demo-data';
-import type { Domain } from './domain';
+import type { Domain, SeedProgress } from './domain';
 import { MeshgateError } from './errors';
-import { createLogger, type Logger } from './logger';
+import { createLogger } from './logger';
 import { createSubgraphService } from './subgraph-server';
 
 export interface PrepareOptions {
@@ -10,21 +10,26 @@ export interface PrepareOptions {
   seedDemo?: boolean;
   scale?: number;
   demoSeed?: number;
-  logger?: Logger;
+  /** Told of seeding progress, at most about once a second per table and at each table's end. */
+  onProgress?: SeedProgress;
 }
 
-/** Migrates the domain's database to the latest schema and seeds demo data when it is empty. */
-export async function prepareDatabase(domain: Domain, db: Database, options: PrepareOptions = {}): Promise<void> {
+/**
+ * Migrates the domain's database to the latest schema and seeds demo data when it is empty.
+ * Returns whether it seeded.
+ */
+export async function prepareDatabase(domain: Domain, db: Database, options: PrepareOptions = {}): Promise<boolean> {
   await migrateToLatest(db, domain.migrations);
-  if (options.seedDemo === false || !(await domain.isEmpty(db))) return;
+  if (options.seedDemo === false || !(await domain.isEmpty(db))) return false;
   const world = demoWorld(options.scale ?? 1, options.demoSeed ?? 42);
-  const logger = options.logger;
-  let lastLogged = 0;
+  const onProgress = options.onProgress;
+  let lastReported = 0;
   await domain.seed(db, world, (table, done, total) => {
-    if (!logger || (Date.now() - lastLogged < 1000 && done < total)) return;
-    lastLogged = Date.now();
-    logger.info({ table, done, total }, `seeding ${table}: ${done}/${total}`);
+    if (!onProgress || (Date.now() - lastReported < 1000 && done < total)) return;
+    lastReported = Date.now();
+    onProgress(table, done, total);
   });
+  return true;
 }
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -48,11 +53,13 @@ export function runSubgraph(domain: Domain): void {
       seedDemo: process.env.MESHGATE_SEED !== 'none',
       scale: numberFromEnv('MESHGATE_SCALE', 1),
       demoSeed: numberFromEnv('MESHGATE_DEMO_SEED', 42),
-      logger,
+      onProgress: (table, done, total) => logger.info({ table, done, total }, `seeding ${table}: ${done}/${total}`),
     });
     const service = await createSubgraphService(domain, db, logger);
     const url = await service.listen(numberFromEnv('PORT', domain.defaultPort), process.env.HOST || '127.0.0.1');
     logger.info({ url: `${url}/graphql` }, `${domain.name} subgraph ready at ${url}/graphql`);
+    // A launcher (`meshgate start`, the benchmark) learns the bound URL here, whatever the log level.
+    process.send?.({ type: 'ready', url });
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await service.stop();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Domain } from '../../shared/domain';
 import * as data from './data';
+import { importNorthwind } from './import-northwind';
 import { createLoaders, type InventoryLoaders } from './loaders';
 import * as initial from './migrations/001_initial';
 import { resolvers } from './resolvers';
@@ -16,4 +17,5 @@ export const inventory: Domain<InventoryLoaders> = {
   createLoaders,
   seed,
   isEmpty: async (db) => !(await data.hasAnyProduct(db)),
+  importers: { northwind: importNorthwind },
 };

@@ -1,0 +1,69 @@
+import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import { Agent, request } from 'undici';
+
+/** The minimal fetch-style response `RemoteGraphQLDataSource` reads: status, headers, body. */
+class SubgraphResponse implements FetcherResponse {
+  readonly redirected = false;
+  bodyUsed = false;
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly headers: Headers,
+    private readonly body: string,
+  ) {}
+  get ok() {
+    return this.status >= 200 && this.status < 300;
+  }
+  get statusText() {
+    return String(this.status);
+  }
+  async text() {
+    this.bodyUsed = true;
+    return this.body;
+  }
+  async json() {
+    this.bodyUsed = true;
+    return JSON.parse(this.body);
+  }
+  async arrayBuffer() {
+    this.bodyUsed = true;
+    const bytes = Buffer.from(this.body);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+  clone(): FetcherResponse {
+    return new SubgraphResponse(this.url, this.status, this.headers, this.body);
+  }
+}
+
+export interface SubgraphFetcherOptions {
+  /** Longest wait for a subgraph's response headers and between body chunks (default 30 s). */
+  timeoutMs?: number;
+  /** Keep-alive connections per subgraph origin (default 128). */
+  connections?: number;
+}
+
+/**
+ * A fetcher for subgraph calls over undici with keep-alive connections: measured 1.4–2.1× the
+ * throughput of the gateway's default fetcher on a heavy federated query (FIELD-NOTES.md).
+ */
+export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { fetcher: Fetcher; close(): Promise<void> } {
+  const timeout = options.timeoutMs ?? 30_000;
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: options.connections ?? 128 });
+  const fetcher = async (url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> => {
+    const res = await request(url, {
+      method: (init.method ?? 'GET') as 'GET' | 'POST',
+      headers: init.headers,
+      body: init.body,
+      signal: init.signal,
+      dispatcher: agent,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return new SubgraphResponse(url, res.statusCode, headers, await res.body.text());
+  };
+  return { fetcher: fetcher as Fetcher, close: () => agent.close() };
+}

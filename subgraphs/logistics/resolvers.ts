@@ -1,0 +1,149 @@
+import type { DomainContext } from '../../shared/domain';
+import { badUserInput } from '../../shared/errors';
+import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import * as data from './data';
+import type { LogisticsLoaders } from './loaders';
+
+type Ctx = DomainContext<LogisticsLoaders>;
+
+interface ShipmentFilterInput {
+  carrierId?: string | null;
+  status?: string[] | null;
+  orderId?: string | null;
+  shippedFrom?: string | null;
+  shippedTo?: string | null;
+}
+
+type ShipmentArgs = PageArgs & { filter?: ShipmentFilterInput | null };
+
+const DAY_MS = 86_400_000;
+
+// SQLite's julianday is a binary float, so engines differ in the last digits; a millionth of a
+// day (0.09 s) is far below the data's precision and makes both report the same figure.
+const days = (value: number | null | undefined) => (value == null ? null : Math.round(value * 1e6) / 1e6);
+
+const shipment = (row: data.ShipmentRow) => ({
+  id: row.id,
+  orderId: row.order_id,
+  carrierId: row.carrier_id,
+  status: row.status,
+  shippedAt: row.shipped_at,
+  deliveredAt: row.delivered_at,
+  deliveryDays: row.delivered_at ? days((Date.parse(row.delivered_at) - Date.parse(row.shipped_at)) / DAY_MS) : null,
+  freight: row.freight,
+  trackingNumber: row.tracking_number,
+  deliveryAddress: { street: row.street, city: row.city, region: row.region, postalCode: row.postal_code, country: row.country },
+});
+
+type Shipment = ReturnType<typeof shipment>;
+
+const trackingEvent = (row: data.TrackingEventRow) => ({
+  sequence: row.sequence,
+  occurredAt: row.occurred_at,
+  status: row.status,
+  location: row.location,
+});
+
+const byShippedAt = (s: Shipment) => [s.shippedAt, s.id];
+
+/** Start of an ISO day (YYYY-MM-DD, UTC) in epoch milliseconds. */
+function dayStart(value: string, name: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+    throw badUserInput(`filter.${name} must be a date as YYYY-MM-DD, got "${value}"`, 'filter');
+  }
+  return ms;
+}
+
+function filterId(value: string, name: string): number {
+  const id = data.intId(value);
+  if (id === null) throw badUserInput(`filter.${name} must be a numeric id, got "${value}"`, 'filter');
+  return id;
+}
+
+/** Validates a GraphQL filter; equal inputs give equal objects, so they share one loader. */
+function shipmentFilter(input?: ShipmentFilterInput | null): data.ShipmentFilter {
+  const filter: data.ShipmentFilter = {};
+  if (input?.carrierId != null) filter.carrierId = filterId(input.carrierId, 'carrierId');
+  if (input?.orderId != null) filter.orderId = filterId(input.orderId, 'orderId');
+  if (input?.status != null) filter.status = input.status;
+  if (input?.shippedFrom != null) filter.shippedFrom = new Date(dayStart(input.shippedFrom, 'shippedFrom')).toISOString();
+  if (input?.shippedTo != null) filter.shippedBefore = new Date(dayStart(input.shippedTo, 'shippedTo') + DAY_MS).toISOString();
+  return filter;
+}
+
+/** An order's parcels as a whole: delivered only when all are, in transit while any is tracked. */
+function overallStatus(rows: data.ShipmentRow[]): string | null {
+  if (rows.length === 0) return null;
+  if (rows.every((r) => r.status === 'DELIVERED')) return 'DELIVERED';
+  return rows.some((r) => r.status === 'IN_TRANSIT') ? 'IN_TRANSIT' : 'SHIPPED';
+}
+
+async function shipmentById(id: string, ctx: Ctx) {
+  const row = await ctx.loaders.shipment.load(id);
+  return row && shipment(row);
+}
+
+export const resolvers = {
+  Query: {
+    carriers: async (_: unknown, __: unknown, ctx: Ctx) => {
+      const rows = await data.allCarriers(ctx.db);
+      // Shipment.carrier lookups later in this request then need no statement.
+      for (const row of rows) ctx.loaders.carrier.prime(row.id, row);
+      return rows;
+    },
+    carrier: (_: unknown, { id }: { id: string }, ctx: Ctx) => ctx.loaders.carrier.load(id),
+    shipment: (_: unknown, { id }: { id: string }, ctx: Ctx) => shipmentById(id, ctx),
+    shipments: async (_: unknown, args: ShipmentArgs & { orderBy?: { field: data.ShipmentSortField; direction: 'ASC' | 'DESC' } }, ctx: Ctx) => {
+      const filter = shipmentFilter(args.filter);
+      const page = await data.shipmentPage(ctx.db, {
+        first: pageSize(args.first),
+        after: args.after,
+        filter,
+        field: args.orderBy?.field,
+        direction: args.orderBy?.direction === 'DESC' ? 'desc' : 'asc',
+      });
+      return { ...mapConnection(page, shipment), totalCount: () => data.countShipments(ctx.db, filter) };
+    },
+  },
+
+  Carrier: {
+    shipments: async (c: { id: number }, args: ShipmentArgs, ctx: Ctx) => {
+      const first = pageSize(args.first);
+      const filter = shipmentFilter(args.filter);
+      data.checkShipmentCursor(args.after);
+      const rows = await ctx.loaders.shipmentsByCarrier({ first, after: args.after, filter }).load(c.id);
+      return {
+        ...toConnection(rows.map(shipment), first, byShippedAt),
+        totalCount: async () => (await ctx.loaders.shipmentCountByCarrier({ filter }).load(c.id))?.n ?? 0,
+      };
+    },
+    deliveryStats: async (c: { id: number }, _: unknown, ctx: Ctx) => {
+      const row = await ctx.loaders.deliveryStats.load(c.id);
+      return {
+        shipmentCount: row?.shipment_count ?? 0,
+        deliveredCount: row?.delivered_count ?? 0,
+        inTransitCount: row?.in_transit_count ?? 0,
+        averageDeliveryDays: days(row?.average_days),
+        fastestDeliveryDays: days(row?.fastest_days),
+        slowestDeliveryDays: days(row?.slowest_days),
+        // SQLite sums money as binary floats; report whole cents.
+        totalFreight: Math.round((row?.total_freight ?? 0) * 100) / 100,
+      };
+    },
+  },
+
+  Shipment: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => shipmentById(ref.id, ctx),
+    order: (s: Shipment) => ({ id: s.orderId }),
+    carrier: (s: Shipment, _: unknown, ctx: Ctx) => ctx.loaders.carrier.load(s.carrierId),
+    trackingEvents: async (s: Shipment, _: unknown, ctx: Ctx) => (await ctx.loaders.trackingEvents.load(s.id)).map(trackingEvent),
+  },
+
+  Order: {
+    // Sales owns the order; logistics needs nothing but its id.
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    shipments: async (o: { id: string | number }, _: unknown, ctx: Ctx) => (await ctx.loaders.shipmentsByOrder.load(o.id)).map(shipment),
+    shipmentStatus: async (o: { id: string | number }, _: unknown, ctx: Ctx) => overallStatus(await ctx.loaders.shipmentsByOrder.load(o.id)),
+  },
+};

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { domains } from '../../subgraphs';
+import { postGraphql } from '../support/subgraph';
+
+const root = path.resolve(__dirname, '../..');
+
+interface Proc {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  err: () => string;
+  /** Resolves with the first match of `pattern` in stdout+stderr, or rejects on exit/timeout. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+/** Runs `bin/meshgate` as a real process, as a user would. */
+function meshgate(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [path.join(root, 'bin/meshgate'), ...args], { cwd: root, env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    out: () => out,
+    err: () => err,
+    exited,
+    waitFor: (pattern, timeoutMs = 120_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = (out + err).match(pattern);
+          if (match) {
+            clearInterval(timer);
+            resolve(match);
+          }
+        };
+        const timer = setInterval(check, 50);
+        setTimeout(() => (clearInterval(timer), reject(new Error(`timed out waiting for ${pattern}; output:\n${out}\n${err}`))), timeoutMs);
+        void exited.then((code) => (check(), clearInterval(timer), reject(new Error(`exited ${code} before ${pattern}; output:\n${out}\n${err}`))));
+      }),
+  };
+}
+
+describe('the meshgate command, as real processes', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-e2e-'));
+  const procs: Proc[] = [];
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('`meshgate start` runs every domain in its own process, seeds them, and serves the supergraph; Ctrl-C stops all', async () => {
+    const config = path.join(dir, 'supergraph.yaml');
+    fs.writeFileSync(
+      config,
+      ['subgraphs:', ...Object.values(domains).flatMap((d) => [`  ${d.name}:`, '    routing_url: http://127.0.0.1:0/graphql', '    schema:', `      file: ${d.schemaFile}`])].join('\n'),
+    );
+    const start = meshgate(['start', '--config', config, '--port', '0', '--scale', '0.02'], { MESHGATE_DATA_DIR: path.join(dir, 'data') });
+    procs.push(start);
+    const [, url] = await start.waitFor(/gateway ready at (http:\/\/[^\s]+\/graphql)/);
+    for (const d of Object.values(domains)) {
+      expect(start.out()).toMatch(new RegExp(`✓ ${d.name}\\s+http://127\\.0\\.0\\.1:\\d+/graphql`));
+      expect(fs.existsSync(path.join(dir, 'data', `${d.name}.sqlite`))).toBe(true);
+    }
+    const res = await postGraphql(url, '{ orders(first: 2) { nodes { id total customer { companyName } lines { product { name } } shipments { status } } } }');
+    expect(res.errors).toBeUndefined();
+    expect(res.data.orders.nodes).toHaveLength(2);
+    expect(res.data.orders.nodes[0].lines[0].product.name).toEqual(expect.any(String));
+    const pids = [...start.out().matchAll(/✓ (\S+)/g)].length;
+    expect(pids).toBe(4);
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    await expect(fetch(url.replace('/graphql', '/health'))).rejects.toThrow();
+  });
+
+  it('`meshgate gateway` names subgraphs that are down at start-up, keeps serving, and reports not ready', async () => {
+    const dead = 'http://127.0.0.1:9/graphql';
+    const env = Object.fromEntries(Object.keys(domains).map((n) => [`SUBGRAPH_${n.replace(/-/g, '_').toUpperCase()}_URL`, dead]));
+    const gw = meshgate(['gateway', '--config', 'supergraph.yaml', '--port', '0'], env);
+    procs.push(gw);
+    const [, url] = await gw.waitFor(/serving 4 subgraphs at (http:\/\/[^\s]+\/graphql)/);
+    await gw.waitFor(/subgraph "customer-experience"/);
+    for (const name of Object.keys(domains)) {
+      expect(gw.err()).toContain(`warning: subgraph "${name}" at ${dead} is not answering (ECONNREFUSED)`);
+    }
+    expect(gw.err()).not.toMatch(/\n\s+at /);
+    const health = await fetch(url.replace('/graphql', '/health'));
+    expect(health.status).toBe(503);
+    const res = await postGraphql(url, '{ products(first: 1) { nodes { name } } }');
+    expect(res.errors?.length).toBeGreaterThan(0);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  });
+});
