@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+/** How the benchmark places its processes on CPUs: pinned with `taskset`, or left to the OS. */
+export interface Placement {
+  pinned: boolean;
+  /** Said in the report: which process runs where, or why nothing is pinned. */
+  description: string;
+}
+
+/** The gateway gets CPU 1; the subgraphs and the load generator share CPU 0. */
+export const GATEWAY_CPU = 1;
+export const SHARED_CPU = 0;
+
+export function choosePlacement(wanted: boolean): Placement {
+  if (!wanted) return { pinned: false, description: 'not pinned (--no-pin)' };
+  if (os.cpus().length < 2) return { pinned: false, description: 'not pinned (fewer than 2 CPUs)' };
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return { pinned: false, description: 'not pinned (taskset not found)' };
+  }
+  return {
+    pinned: true,
+    description: `taskset: gateway on CPU ${GATEWAY_CPU}; subgraphs and load generator on CPU ${SHARED_CPU}`,
+  };
+}
+
+/** The command line that starts `argv` on one CPU, or unchanged when not pinning. */
+export function onCpu(placement: Placement, cpu: number, argv: string[]): string[] {
+  return placement.pinned ? ['taskset', '-c', String(cpu), ...argv] : argv;
+}
+
+/** Moves a running process (all its threads) to one CPU. */
+export function pin(placement: Placement, pid: number, cpu: number): void {
+  if (placement.pinned) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system, seconds) a process has used so far; undefined without /proc. */
+export function cpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  // Fields after the command name, which is in parentheses and may itself contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  node: string;
+  platform: string;
+}
+
+export function describeMachine(): Machine {
+  const cpus = os.cpus();
+  return { cpuModel: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}` };
+}
