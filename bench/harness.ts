@@ -73,7 +73,7 @@ export interface Report {
 async function verify(mesh: Mesh, workloads: Workload[]): Promise<Map<string, number>> {
   const bytes = new Map<string, number>();
   for (const w of workloads) {
-    const { status, bytes: size, body } = await probe(mesh.endpoint(w.target), w.query);
+    const { status, bytes: size, body } = await probe(mesh.endpoint(w.target), w.query, mesh.signerFor(w.target));
     const orders = body?.data?.orders?.nodes;
     const problem =
       body?.errors?.length ? `HTTP ${status}, errors: ${body.errors.map((e) => e.message).join('; ')}`
@@ -89,7 +89,15 @@ async function verify(mesh: Mesh, workloads: Workload[]): Promise<Map<string, nu
 
 async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseBytes: number): Promise<RunResult> {
   const load = (durationSec: number) =>
-    runLoad({ url: mesh.endpoint(w.target), query: w.query, connections: options.connections, durationSec, maxRequests: options.maxRequests, signal: options.signal });
+    runLoad({
+      url: mesh.endpoint(w.target),
+      query: w.query,
+      sign: mesh.signerFor(w.target),
+      connections: options.connections,
+      durationSec,
+      maxRequests: options.maxRequests,
+      signal: options.signal,
+    });
   if (options.warmupSec > 0) await load(options.warmupSec);
   const sqlBefore = await mesh.settledSqlStatements();
   const cpuBefore = mesh.cpuSeconds();

@@ -9,7 +9,11 @@ export interface LoadOptions {
   /** The run also ends after this many requests (at least `connections`). */
   maxRequests: number;
   signal?: AbortSignal;
+  /** Headers signing one request body; subgraphs execute only signed requests (fresh nonce each). */
+  sign?: RequestSigner;
 }
+
+export type RequestSigner = (body: string) => Record<string, string>;
 
 export interface LoadResult {
   /** Responses received. */
@@ -55,6 +59,17 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: graphqlBody(options.query),
+        // autocannon rebuilds a request only when its `requests` entry has setupRequest: one nonce each.
+        ...(options.sign && {
+          requests: [
+            {
+              setupRequest: (request: { headers?: Record<string, string>; body?: string }) => ({
+                ...request,
+                headers: { ...request.headers, ...options.sign!(request.body ?? '') },
+              }),
+            },
+          ],
+        }),
         connections: options.connections,
         duration: options.durationSec,
         maxOverallRequests: Math.max(options.maxRequests, options.connections),
@@ -92,12 +107,13 @@ export interface Probe {
 }
 
 /** One request, to check a workload before loading it. */
-export async function probe(url: string, query: string): Promise<Probe> {
+export async function probe(url: string, query: string, sign?: RequestSigner): Promise<Probe> {
   assertLoopback(url);
+  const request = graphqlBody(query);
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: graphqlBody(query),
+    headers: { 'content-type': 'application/json', ...sign?.(request) },
+    body: request,
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { ANONYMOUS } from '../shared/principal';
+import { signSubgraphRequest } from '../shared/signing';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placement } from './cpus';
 import type { BenchSubgraph } from './gateway-process';
+import type { RequestSigner } from './load';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
 
 export const LOAD_GENERATOR = 'load-generator';
@@ -20,6 +24,8 @@ export interface Mesh {
   gateway: ServiceProcess;
   /** The GraphQL endpoint of `gateway` or of a subgraph by name. */
   endpoint(target: string): string;
+  /** How to sign a request sent straight to `target`; none for the gateway, which signs its own. */
+  signerFor(target: string): RequestSigner | undefined;
   /** SQL statements per subgraph so far, read once requests still in flight have finished. */
   settledSqlStatements(): Promise<Record<string, number>>;
   /** CPU seconds used so far per process (`gateway`, each subgraph, `load-generator`); only this process without /proc. */
@@ -40,7 +46,15 @@ const SEED_TIMEOUT_MS = 10 * 60_000;
  * the gateway adds.
  */
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
-  const env = childEnv({ PORT: '0', MESHGATE_DATA_DIR: options.dataDir, MESHGATE_SCALE: String(options.scale), MESHGATE_LOG_LEVEL: 'info' });
+  // Production mode: subgraphs execute only requests the gateway signed, with a secret made for this run.
+  const secret = randomBytes(32).toString('base64url');
+  const env = childEnv({
+    PORT: '0',
+    MESHGATE_DATA_DIR: options.dataDir,
+    MESHGATE_SCALE: String(options.scale),
+    MESHGATE_LOG_LEVEL: 'info',
+    MESHGATE_SUBGRAPH_SECRET: secret,
+  });
   const starting = await Promise.allSettled(
     Object.values(domains).map((domain) =>
       startService({
@@ -90,6 +104,10 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   return {
     subgraphs,
     gateway,
+    signerFor(target) {
+      if (target === 'gateway') return undefined;
+      return (body) => signSubgraphRequest({ body, principal: ANONYMOUS, secret });
+    },
     endpoint(target) {
       const service = all.find((s) => s.name === target);
       if (!service) throw new Error(`workload target "${target}" is neither the gateway nor a subgraph`);

@@ -6,13 +6,14 @@ import * as importCommand from './commands/import';
 import * as seed from './commands/seed';
 import * as start from './commands/start';
 import * as subgraph from './commands/subgraph';
+import * as token from './commands/token';
 
 interface Command {
   help: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, gateway, compose, subgraph, seed, import: importCommand };
+const commands: Record<string, Command> = { start, gateway, compose, subgraph, seed, import: importCommand, token };
 
 function usage(): string {
   const lines = Object.values(commands).map((c) => `  ${c.help.split('\n')[0]}`);

@@ -3,8 +3,11 @@ import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { GraphQLError, parse, Source, type DocumentNode } from 'graphql';
 import { request } from 'undici';
+import type { Level } from '../shared/classification';
 import { MeshgateError } from '../shared/errors';
 import type { SubgraphConfig } from './config';
+import { checkGovernance, type GovernanceProblem } from './governance/checks';
+import { expandClassification } from './governance/expand-classification';
 
 export interface SubgraphSchema {
   name: string;
@@ -12,6 +15,10 @@ export interface SubgraphSchema {
   /** Where the SDL came from (a file path or a URL), for messages. */
   origin: string;
   sdl: string;
+  /** The domain's data-product descriptor (data-product.yaml), for the owner check. */
+  descriptor?: string;
+  /** Inline owner from the config, for subgraphs without a descriptor. */
+  owner?: { team?: string; contact?: string };
 }
 
 /** One composition problem, located: which subgraph(s), which file and line, why. */
@@ -22,8 +29,24 @@ export interface CompositionProblem {
 }
 
 export type CompositionResult =
-  | { ok: true; supergraphSdl: string; hints: string[] }
-  | { ok: false; problems: CompositionProblem[] };
+  | {
+      ok: true;
+      supergraphSdl: string;
+      hints: string[];
+      /** Governance warnings that do not fail composition (fields given the policy's default classification). */
+      warnings: GovernanceProblem[];
+    }
+  | {
+      ok: false;
+      /** GOVERNANCE_FAILED when every problem is a governance problem, else COMPOSITION_FAILED. */
+      code: 'COMPOSITION_FAILED' | 'GOVERNANCE_FAILED';
+      problems: CompositionProblem[];
+    };
+
+export interface ComposeOptions {
+  /** The policy's classification of fields their subgraph left unclassified; absent: such fields fail composition. */
+  defaultClassification?: Level;
+}
 
 /** Fetches a running subgraph's SDL through the federation `_service` field. */
 export async function introspectSubgraph(name: string, url: string, timeoutMs = 5_000): Promise<string> {
@@ -48,10 +71,20 @@ export async function introspectSubgraph(name: string, url: string, timeoutMs = 
   return sdl;
 }
 
-/** Reads each subgraph's schema from its file, or from the running service. */
+/** The descriptor file a domain keeps beside its schema file, used when the config names none. */
+export const DESCRIPTOR_FILE = 'data-product.yaml';
+
+/**
+ * Reads each subgraph's schema from its file, or from the running service, with its descriptor
+ * and inline owner. A subgraph whose config names neither a descriptor nor an owner, and whose
+ * schema is a file, gets the `data-product.yaml` beside that file (a domain folder's layout).
+ */
 export async function loadSubgraphSchemas(subgraphs: SubgraphConfig[]): Promise<SubgraphSchema[]> {
   return Promise.all(
-    subgraphs.map(async (s) => {
+    subgraphs.map(async (s): Promise<SubgraphSchema> => {
+      const governance: Pick<SubgraphSchema, 'descriptor' | 'owner'> = {};
+      if (s.descriptor) governance.descriptor = s.descriptor;
+      if (s.owner) governance.owner = s.owner;
       if ('file' in s.schema) {
         let sdl: string;
         try {
@@ -59,10 +92,11 @@ export async function loadSubgraphSchemas(subgraphs: SubgraphConfig[]): Promise<
         } catch {
           throw new MeshgateError('CONFIG_INVALID', `subgraph "${s.name}": cannot read schema file ${s.schema.file}`, { subgraph: s.name });
         }
-        return { name: s.name, routingUrl: s.routingUrl, origin: path.relative(process.cwd(), s.schema.file) || s.schema.file, sdl };
+        if (!s.descriptor && !s.owner) governance.descriptor = path.join(path.dirname(s.schema.file), DESCRIPTOR_FILE);
+        return { name: s.name, routingUrl: s.routingUrl, origin: path.relative(process.cwd(), s.schema.file) || s.schema.file, sdl, ...governance };
       }
       const sdl = await introspectSubgraph(s.name, s.schema.subgraphUrl);
-      return { name: s.name, routingUrl: s.routingUrl, origin: s.schema.subgraphUrl, sdl };
+      return { name: s.name, routingUrl: s.routingUrl, origin: s.schema.subgraphUrl, sdl, ...governance };
     }),
   );
 }
@@ -73,28 +107,45 @@ function locate(error: GraphQLError): string[] {
     .filter((l): l is string => Boolean(l));
 }
 
-/** Composes subgraph schemas into a supergraph. Never throws on bad schemas: returns the problems. */
-export function composeSupergraph(subgraphs: SubgraphSchema[]): CompositionResult {
+/**
+ * Composes subgraph schemas into a supergraph, governed: each subgraph's type-level
+ * `@classified` defaults are expanded onto its fields first (so the supergraph carries field-level
+ * classifications only), and the governance checks (gateway/governance/checks.ts) run beside
+ * composition. Never throws on bad schemas: returns every composition and governance problem.
+ */
+export function composeSupergraph(subgraphs: SubgraphSchema[], options: ComposeOptions = {}): CompositionResult {
   const problems: CompositionProblem[] = [];
-  const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
+  const documents: DocumentNode[] = [];
   for (const s of subgraphs) {
     try {
-      services.push({ name: s.name, url: s.routingUrl, typeDefs: parse(new Source(s.sdl, s.origin)) });
+      documents.push(parse(new Source(s.sdl, s.origin)));
     } catch (err) {
       const e = err as GraphQLError;
       const where = e.locations?.[0] ? `${s.origin}:${e.locations[0].line}:${e.locations[0].column}` : s.origin;
       problems.push({ code: 'INVALID_GRAPHQL', message: `[${s.name}] ${e.message}`, locations: [where] });
     }
   }
-  if (problems.length) return { ok: false, problems };
-  const result = composeServices(services);
-  if (result.errors) {
+  if (problems.length) return { ok: false, code: 'COMPOSITION_FAILED', problems };
+  const governance = checkGovernance({
+    subgraphs: subgraphs.map((s, i) => ({ name: s.name, origin: s.origin, sdl: documents[i], descriptor: s.descriptor, owner: s.owner })),
+    defaultClassification: options.defaultClassification,
+  });
+  const governanceErrors = governance.filter((p) => p.severity === 'error').map(({ code, message, locations }) => ({ code, message, locations }));
+  const result = composeServices(subgraphs.map((s, i) => ({ name: s.name, url: s.routingUrl, typeDefs: expandClassification(documents[i]) })));
+  if (result.errors || governanceErrors.length) {
+    const compositionErrors = (result.errors ?? []).map((e) => ({ code: String(e.extensions?.code ?? 'COMPOSITION_ERROR'), message: e.message, locations: locate(e) }));
     return {
       ok: false,
-      problems: result.errors.map((e) => ({ code: String(e.extensions?.code ?? 'COMPOSITION_ERROR'), message: e.message, locations: locate(e) })),
+      code: compositionErrors.length ? 'COMPOSITION_FAILED' : 'GOVERNANCE_FAILED',
+      problems: [...compositionErrors, ...governanceErrors],
     };
   }
-  return { ok: true, supergraphSdl: result.supergraphSdl, hints: result.hints.map((h) => h.toString()) };
+  return {
+    ok: true,
+    supergraphSdl: result.supergraphSdl,
+    hints: result.hints.map((h) => h.toString()),
+    warnings: governance.filter((p) => p.severity === 'warning'),
+  };
 }
 
 /** Human-readable report of composition problems, one block per problem. */
@@ -104,13 +155,23 @@ export function formatProblems(problems: CompositionProblem[]): string {
     .join('\n');
 }
 
-/** Loads and composes; a failure becomes a COMPOSITION_FAILED error listing every problem. */
-export async function composeFromConfig(subgraphs: SubgraphConfig[]): Promise<string> {
-  const result = composeSupergraph(await loadSubgraphSchemas(subgraphs));
+export interface ComposeFromConfigOptions extends ComposeOptions {
+  /** Receives each governance warning (e.g. fields given the default classification). */
+  onWarning?: (warning: GovernanceProblem) => void;
+}
+
+/**
+ * Loads and composes; a failure becomes a COMPOSITION_FAILED error (GOVERNANCE_FAILED when only
+ * governance rules are broken) listing every problem.
+ */
+export async function composeFromConfig(subgraphs: SubgraphConfig[], options: ComposeFromConfigOptions = {}): Promise<string> {
+  const result = composeSupergraph(await loadSubgraphSchemas(subgraphs), { defaultClassification: options.defaultClassification });
   if (!result.ok) {
-    throw new MeshgateError('COMPOSITION_FAILED', `composition failed with ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`, {
+    const what = result.code === 'GOVERNANCE_FAILED' ? 'governance checks failed' : 'composition failed';
+    throw new MeshgateError(result.code, `${what} with ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`, {
       problems: result.problems,
     });
   }
+  for (const warning of result.warnings) options.onWarning?.(warning);
   return result.supergraphSdl;
 }

@@ -11,12 +11,20 @@ export interface SubgraphConfig {
   name: string;
   routingUrl: string;
   schema: { file: string } | { subgraphUrl: string };
+  /** The domain's data-product descriptor (Meshgate extension: `descriptor: ./data-product.yaml`), absolute. */
+  descriptor?: string;
+  /** Inline owner (Meshgate extension), for subgraphs without a descriptor file. */
+  owner?: { team?: string; contact?: string };
 }
 
 export interface MeshgateConfig {
-  /** The file the configuration was read from; relative schema paths resolve against its folder. */
+  /** The file the configuration was read from; relative paths resolve against its folder. */
   source: string;
+  /** The folder relative paths in the config resolve against. */
+  baseDir: string;
   subgraphs: SubgraphConfig[];
+  /** The `meshgate:` section (auth, policy, governance …), each part validated by its own module. */
+  settings: Record<string, unknown>;
 }
 
 export const DEFAULT_CONFIG_FILE = 'supergraph.yaml';
@@ -55,14 +63,25 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     if (!/^[a-zA-Z][a-zA-Z0-9_-]*$/.test(name)) invalid(source, `subgraph name "${name}" must start with a letter and use letters, digits, - or _`);
     if (!entry || typeof entry !== 'object') invalid(source, `subgraphs.${name} must be a mapping`);
     const routingUrl = checkUrl(source, `${routingUrlEnvVar(name)}`, env[routingUrlEnvVar(name)] ?? checkUrl(source, `subgraphs.${name}.routing_url`, entry.routing_url));
+    const extras: Pick<SubgraphConfig, 'descriptor' | 'owner'> = {};
+    if (entry.descriptor !== undefined) {
+      if (typeof entry.descriptor !== 'string') invalid(source, `subgraphs.${name}.descriptor must be a file path`);
+      extras.descriptor = path.resolve(baseDir, entry.descriptor);
+    }
+    if (entry.owner !== undefined) {
+      if (!entry.owner || typeof entry.owner !== 'object') invalid(source, `subgraphs.${name}.owner must be a mapping with team and contact`);
+      extras.owner = { team: entry.owner.team, contact: entry.owner.contact };
+    }
     const schema = entry.schema ?? { subgraph_url: entry.routing_url };
-    if (typeof schema.file === 'string') return { name, routingUrl, schema: { file: path.resolve(baseDir, schema.file) } };
+    if (typeof schema.file === 'string') return { name, routingUrl, schema: { file: path.resolve(baseDir, schema.file) }, ...extras };
     if (schema.subgraph_url !== undefined) {
-      return { name, routingUrl, schema: { subgraphUrl: checkUrl(source, `subgraphs.${name}.schema.subgraph_url`, schema.subgraph_url) } };
+      return { name, routingUrl, schema: { subgraphUrl: checkUrl(source, `subgraphs.${name}.schema.subgraph_url`, schema.subgraph_url) }, ...extras };
     }
     return invalid(source, `subgraphs.${name}.schema needs \`file\` or \`subgraph_url\``);
   });
-  return { source, subgraphs };
+  const settings = doc.meshgate ?? {};
+  if (typeof settings !== 'object' || Array.isArray(settings)) invalid(source, '`meshgate` must be a mapping (auth, policy, governance …)');
+  return { source, baseDir, subgraphs, settings };
 }
 
 export function loadConfig(file = DEFAULT_CONFIG_FILE, env: NodeJS.ProcessEnv = process.env): MeshgateConfig {

@@ -1,11 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
+import { MeshgateError } from '../shared/errors';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
+import { ANONYMOUS } from '../shared/principal';
 import { createSubgraphFetcher } from './fetcher';
+import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
+import { createSubgraphSource } from './subgraph-source';
+import type { GatewayContext, MeshgatePlugin } from './plugins/types';
 import { subgraphsOfSupergraph, type SupergraphSubgraph } from './supergraph';
 
 export interface GatewayOptions {
@@ -15,6 +21,10 @@ export interface GatewayOptions {
   routingUrls?: Record<string, string>;
   /** Per-subgraph request timeout (default 30 s). */
   subgraphTimeoutMs?: number;
+  /** The request pipeline, in order (see gateway/pipeline.ts); empty serves the supergraph ungoverned. */
+  plugins?: MeshgatePlugin[];
+  /** Secret shared with the subgraphs: every subgraph request is signed, with the caller's principal (default `MESHGATE_SUBGRAPH_SECRET`; unset = unsigned). */
+  subgraphSecret?: string;
   logger?: Logger;
 }
 
@@ -38,24 +48,53 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const subgraphs = subgraphsOfSupergraph(options.supergraphSdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
   const { fetcher, close: closeFetcher } = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
+  const subgraphSecret = options.subgraphSecret ?? (process.env.MESHGATE_SUBGRAPH_SECRET || undefined);
+  if (!subgraphSecret && process.env.NODE_ENV === 'production') {
+    throw new MeshgateError('CONFIG_INVALID', 'MESHGATE_SUBGRAPH_SECRET must be set in production: subgraphs execute only requests the gateway signs');
+  }
 
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: urlOf.get(name) ?? url, fetcher }),
+    // Meshgate enforces @authenticated, @requiresScopes and @policy itself (see the authorize step).
+    supergraphSdl: acceptSecurityFeatures(options.supergraphSdl),
+    buildService: ({ name, url }) =>
+      createSubgraphSource({ url: urlOf.get(name) ?? url, fetcher, secret: subgraphSecret }),
     logger,
   });
-  const apollo = new ApolloServer({
+  const plugins = options.plugins ?? [];
+  // Steps that need the supergraph (classifications, directives) get it on every load or update.
+  const supergraphListener: ApolloServerPlugin<GatewayContext> = {
+    async serverWillStart() {
+      return {
+        schemaDidLoadOrUpdate({ apiSchema, coreSupergraphSdl }) {
+          for (const plugin of plugins) plugin.onSupergraph?.({ sdl: coreSupergraphSdl!, apiSchema });
+        },
+      };
+    },
+  };
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      supergraphListener,
+      ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
+    ],
     includeStacktraceInErrorResponses: false,
+    // "Did you mean …?" would name fields a caller may not be allowed to discover.
+    hideSchemaDetailsFromClientErrors: true,
   });
   await apollo.start();
 
+  const createContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
+    const context: GatewayContext = { requestId: randomUUID(), principal: ANONYMOUS, state: {} };
+    for (const plugin of plugins) await plugin.prepareContext?.(req, context);
+    return context;
+  };
+
   const httpServer = createHttpServer(
     {
-      '/graphql': graphqlRoute(apollo, { context: async () => ({}) }),
+      '/graphql': graphqlRoute(apollo, { context: createContext }),
       '/health': async (_req, res) => {
-        const results = await probeSubgraphs(subgraphs);
+        const results = await probeSubgraphs(subgraphs, undefined, { secret: subgraphSecret });
         const ready = results.every((r) => r.up);
         sendJson(res, ready ? 200 : 503, {
           status: ready ? 'ok' : 'degraded',

@@ -58,7 +58,15 @@ export function createDb(config: DbConfig): Database {
       client: 'pg',
       connection: config.url,
       searchPath: config.schema ? [config.schema] : undefined,
-      pool: { min: 0, max: 10 },
+      pool: {
+        min: 0,
+        max: 10,
+        // Every session in UTC, whatever the server's or the URL's default: to_char and date
+        // arithmetic on timestamptz then see the UTC day and month that SQLite's ISO strings hold.
+        afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
+          conn.query("SET TIME ZONE 'UTC'", (err: Error | null) => done(err, conn));
+        },
+      },
     });
   } else {
     dialect = 'sqlite';
@@ -134,6 +142,11 @@ export function daysBetween(db: Database, from: string, to: string): Knex.Raw {
   return db.dialect === 'postgres'
     ? db.knex.raw(`(EXTRACT(EPOCH FROM (??::timestamptz - ??::timestamptz)) / 86400.0)`, [to, from])
     : db.knex.raw(`(julianday(??) - julianday(??))`, [to, from]);
+}
+
+/** The `YYYY-MM` month of a date/timestamp column, in UTC (the PostgreSQL session time zone is UTC). */
+export function monthOf(db: Database, column: string): Knex.Raw {
+  return db.dialect === 'postgres' ? db.knex.raw(`to_char(??, 'YYYY-MM')`, [column]) : db.knex.raw('substr(??, 1, 7)', [column]);
 }
 
 /**

@@ -5,6 +5,8 @@
  * Same seed and scale, same data.
  */
 
+import { roundCents } from './money';
+
 export interface DemoWorld {
   seed: number;
   scale: number;
@@ -82,7 +84,6 @@ export function rngFor(world: DemoWorld, kind: string, index: number): Rng {
 
 const int = (rng: Rng, min: number, max: number) => min + Math.floor(rng() * (max - min + 1));
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
-const money = (value: number) => Math.round(value * 100) / 100;
 
 // ---------------------------------------------------------------- dates
 
@@ -199,7 +200,7 @@ export function demoProduct(world: DemoWorld, i: number) {
     categoryId: int(rng, 1, world.counts.categories),
     supplierId: int(rng, 1, world.counts.suppliers),
     quantityPerUnit: pick(rng, UNITS),
-    unitPrice: money(2 + rng() * rng() * 120),
+    unitPrice: roundCents(2 + rng() * rng() * 120),
     discontinued: rng() < 0.08,
   };
 }
@@ -323,7 +324,7 @@ export function demoShipments(world: DemoWorld, i: number) {
       status: (delivered ? 'DELIVERED' : 'IN_TRANSIT') as ShipmentStatus,
       shippedAt,
       deliveredAt,
-      freight: money(3 + rng() * 60 * order.lines.length / parcels),
+      freight: roundCents(3 + rng() * 60 * order.lines.length / parcels),
       deliveryAddress: destination,
       trackingNumber: `${carrier.name.slice(0, 2).toUpperCase()}${String(hash(world.seed, id)).padStart(10, '0')}`,
       events,

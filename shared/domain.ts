@@ -1,13 +1,20 @@
 import fs from 'node:fs';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { NorthwindData } from './datasets/northwind';
 import type { Database, Migration } from './db';
 import type { DemoWorld } from './demo-data';
+import type { Principal } from './principal';
 
-/** What every resolver of a domain receives: its database and this request's loaders. */
+/** What every resolver of a domain receives: its database, this request's loaders and who asks. */
 export interface DomainContext<L> {
   db: Database;
   loaders: L;
+  /**
+   * Who the gateway says is asking, taken from the verified request signature (shared/signing.ts).
+   * `ANONYMOUS` when the subgraph runs without a secret (development only): an unsigned
+   * principal header is never trusted.
+   */
+  principal: Principal;
 }
 
 export type SeedProgress = (table: string, done: number, total: number) => void;
@@ -32,6 +39,13 @@ export interface Domain<L = any> {
   isEmpty(db: Database): Promise<boolean>;
   /** Loaders of outside data sets into the domain's migrated, empty tables, each in one transaction. */
   importers?: { northwind?: (db: Database, data: NorthwindData) => Promise<void> };
+  /**
+   * The domain's own access rules (row-level rules where the data is), applied by the subgraph
+   * runtime to the built subgraph schema, e.g. graphql-shield through graphql-middleware. Rules
+   * read `context.principal`. Must keep `_entities` and `_service` resolvable: the gateway needs
+   * them, and request signing keeps everyone else out.
+   */
+  applyPolicy?(schema: GraphQLSchema): GraphQLSchema;
 }
 
 const typeDefsCache = new Map<string, DocumentNode>();

@@ -7,9 +7,18 @@ import { GraphQLError } from 'graphql';
 export const ERROR_CODES = {
   BAD_USER_INPUT: 'An argument is invalid (page size over the maximum, malformed cursor, bad date).',
   NOT_FOUND: 'The requested entity does not exist.',
+  UNAUTHENTICATED: 'No acceptable identity: the bearer token is missing (where anonymous callers are refused), malformed, unsigned, forged, expired, not yet valid or for another issuer or audience (HTTP 401).',
+  FORBIDDEN: 'The caller is identified but not allowed: e.g. a declared purpose the token does not grant, or a field the policy denies (HTTP 403).',
+  AUTH_UNAVAILABLE: "The identity provider's key set (JWKS URL) did not answer or was invalid, so no token can be verified right now (HTTP 503).",
+  SIGNATURE_INVALID: 'A subgraph refused a request not signed by the gateway: no signature, a wrong one, or a body or forwarded principal changed after signing (HTTP 401; nothing was executed).',
+  SIGNATURE_EXPIRED: "A subgraph refused a gateway-signed request whose timestamp is outside its window (default ±60 s): clock skew or a delayed or stored request (HTTP 401; nothing was executed).",
+  REPLAYED_REQUEST: 'A subgraph refused a gateway-signed request it had already accepted once: same nonce within the window (HTTP 401; nothing was executed).',
   SUBGRAPH_UNAVAILABLE: 'A domain subgraph did not answer; the data it owns is missing from the result.',
   COMPOSITION_FAILED: 'The subgraph schemas do not compose into a supergraph.',
+  GOVERNANCE_FAILED:
+    'The supergraph breaks a governance rule: a field without classification, an invalid classification, personal data without a category, or a subgraph without owner (every offender is listed).',
   CONFIG_INVALID: 'A configuration file or environment variable is missing or invalid.',
+  POLICY_INVALID: 'The policy file (policy.yaml) or a policy rule is invalid: an unknown key, role, level, category or named policy; details name the file and the key.',
   IMPORT_FAILED: 'A data set could not be imported.',
   INTERNAL_SERVER_ERROR: 'An unexpected error; details are in the server log with the request id.',
 } as const;

@@ -28,7 +28,7 @@ class HttpError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes) {
@@ -47,7 +47,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -60,10 +60,22 @@ function toHeaderMap(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
+/** Why a request is refused before GraphQL sees it: sent as a GraphQL-shaped error body. */
+export interface RequestRefusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
 export interface GraphqlRouteOptions<C> {
   /** Builds the per-request context; may throw a GraphQLError to refuse the request. */
   context: (req: IncomingMessage) => Promise<C>;
   maxBodyBytes?: number;
+  /**
+   * Checks a request against its exact body bytes (empty unless POST) before anything parses or
+   * executes it; a refusal is answered as is. Runs before `context`.
+   */
+  verify?: (req: IncomingMessage, rawBody: Buffer) => RequestRefusal | undefined | Promise<RequestRefusal | undefined>;
 }
 
 /** Serves an Apollo Server over node:http: parses JSON bodies, enforces the body limit. */
@@ -73,8 +85,11 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
     let body: unknown;
     const url = req.url ?? '/';
     try {
+      const raw = req.method === 'POST' ? await readBody(req, maxBodyBytes) : Buffer.alloc(0);
+      const refusal = await options.verify?.(req, raw);
+      if (refusal) return sendRequestError(res, refusal.status, refusal.code, refusal.message);
       if (req.method === 'POST') {
-        const text = await readBody(req, maxBodyBytes);
+        const text = raw.toString('utf8');
         const type = req.headers['content-type'] ?? '';
         if (type.includes('application/json') || type.includes('application/graphql-response+json')) {
           try {

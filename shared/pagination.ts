@@ -1,3 +1,4 @@
+import { isIsoDate, isIsoTimestamp, isSqlInteger } from './arguments';
 import { badUserInput } from './errors';
 
 /** The largest page any list field returns; a larger `first` is refused, not silently cut. */
@@ -25,6 +26,18 @@ export function pageSize(first: number | null | undefined, max = MAX_PAGE_SIZE):
   return first;
 }
 
+/** What a keyset value must be, by its column: a cursor value that does not fit is refused. */
+export type CursorValueType = 'integer' | 'number' | 'string' | 'timestamp' | 'date';
+
+const FITS: Record<CursorValueType, (value: unknown) => boolean> = {
+  integer: isSqlInteger,
+  number: (value) => typeof value === 'number' && Number.isFinite(value),
+  // PostgreSQL text cannot hold a NUL character: the statement would fail.
+  string: (value) => typeof value === 'string' && !value.includes('\u0000'),
+  timestamp: isIsoTimestamp,
+  date: isIsoDate,
+};
+
 /**
  * Cursors are opaque base64url JSON arrays of the keyset values (sort value, id), so the next
  * page is a `WHERE (sort, id) > (…)` seek rather than an OFFSET scan.
@@ -33,17 +46,18 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/**
+ * The keyset values of a cursor, one of each type given. Cursors come back from clients, so they
+ * are untrusted: one this field cannot have issued is refused with BAD_USER_INPUT, before any SQL.
+ */
+export function decodeCursor(cursor: string, types: readonly CursorValueType[]): (string | number)[] {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw badUserInput('after is not a cursor returned by this field', 'after');
   }
-  const valid =
-    Array.isArray(values) &&
-    values.length === arity &&
-    values.every((v) => typeof v === 'string' || typeof v === 'number');
+  const valid = Array.isArray(values) && values.length === types.length && values.every((value, i) => FITS[types[i]](value));
   if (!valid) throw badUserInput('after is not a cursor returned by this field', 'after');
   return values as (string | number)[];
 }

@@ -5,8 +5,11 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Database } from './db';
 import { typeDefsOf, type Domain, type DomainContext } from './domain';
-import { closeServer, createHttpServer, graphqlRoute, listen, sendJson } from './http';
+import { MeshgateError } from './errors';
+import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from './http';
 import { createLogger, type Logger } from './logger';
+import { ANONYMOUS, type Principal } from './principal';
+import { assertUsableSecret, createReplayCache, subgraphSecretFromEnv, verifySubgraphRequest } from './signing';
 
 export interface SubgraphService {
   domain: Domain;
@@ -27,13 +30,68 @@ export function maskUnexpectedError(logger: Logger) {
   };
 }
 
+export interface SubgraphServiceOptions {
+  /** The secret shared with the gateway (default `MESHGATE_SUBGRAPH_SECRET`); when set, `/graphql` executes only gateway-signed requests. */
+  secret?: string;
+  /** Accepted difference between a signature's timestamp and this server's clock (default 60 s). */
+  signatureWindowMs?: number;
+  /** Where `MESHGATE_SUBGRAPH_SECRET` and `NODE_ENV` are read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Checks gateway signatures on `/graphql` (shared/signing.ts) and hands the verified principal
+ * to the request's context. Without a secret: refused in production, and in development every
+ * request is accepted as `ANONYMOUS` (a principal header is then ignored, never trusted).
+ */
+function requestVerifier(domain: Domain, logger: Logger, options: SubgraphServiceOptions) {
+  const env = options.env ?? process.env;
+  const secret = options.secret ?? subgraphSecretFromEnv(env);
+  const principals = new WeakMap<http.IncomingMessage, Principal>();
+  const principalOf = (req: http.IncomingMessage) => principals.get(req) ?? ANONYMOUS;
+  if (!secret) {
+    if (env.NODE_ENV === 'production') {
+      throw new MeshgateError('CONFIG_INVALID', 'MESHGATE_SUBGRAPH_SECRET must be set in production: a subgraph executes only requests signed by the gateway');
+    }
+    logger.warn(
+      { domain: domain.name },
+      `${domain.name}: MESHGATE_SUBGRAPH_SECRET is not set; accepting unsigned requests as anonymous (development only: anyone who reaches this port can call _entities and _service)`,
+    );
+    return { verify: undefined, principalOf };
+  }
+  assertUsableSecret(secret);
+  const replayCache = createReplayCache({ windowMs: options.signatureWindowMs });
+  const verify = (req: http.IncomingMessage, rawBody: Buffer): RequestRefusal | undefined => {
+    // Signatures cover the body only: a GET carries its operation in the URL, so it is refused.
+    if (req.method !== 'POST') return { status: 401, code: 'SIGNATURE_INVALID', message: 'only signed POST requests are accepted' };
+    const result = verifySubgraphRequest({ headers: req.headers, body: rawBody, secret, replayCache });
+    if (!result.ok) {
+      // The code and the failed check only: never the secret, the signature or the principal.
+      logger.warn({ code: result.code, remote: req.socket.remoteAddress }, `refused unsigned or badly signed request: ${result.message}`);
+      return { status: 401, code: result.code, message: result.message };
+    }
+    principals.set(req, result.principal);
+    return undefined;
+  };
+  return { verify, principalOf };
+}
+
 /**
  * Builds a domain's federation subgraph service without listening: GraphQL at `/graphql`,
  * `GET /health` (database reachable) and `GET /stats` (SQL statements so far, for benchmarks).
+ * `/graphql` checks the gateway's signature when a secret is configured (see
+ * `SubgraphServiceOptions`); `/health` and `/stats` never do.
  */
-export async function createSubgraphService(domain: Domain, db: Database, logger = createLogger(domain.name)): Promise<SubgraphService> {
+export async function createSubgraphService(
+  domain: Domain,
+  db: Database,
+  logger = createLogger(domain.name),
+  options: SubgraphServiceOptions = {},
+): Promise<SubgraphService> {
+  const { verify, principalOf } = requestVerifier(domain, logger, options);
+  const schema = buildSubgraphSchema({ typeDefs: typeDefsOf(domain), resolvers: domain.resolvers });
   const apollo = new ApolloServer<DomainContext<unknown>>({
-    schema: buildSubgraphSchema({ typeDefs: typeDefsOf(domain), resolvers: domain.resolvers }),
+    schema: domain.applyPolicy ? domain.applyPolicy(schema) : schema,
     // No inline traces: nothing of ours reports usage to Apollo's cloud.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     formatError: maskUnexpectedError(logger),
@@ -43,7 +101,7 @@ export async function createSubgraphService(domain: Domain, db: Database, logger
 
   const httpServer = createHttpServer(
     {
-      '/graphql': graphqlRoute(apollo, { context: async () => ({ db, loaders: domain.createLoaders(db) }) }),
+      '/graphql': graphqlRoute(apollo, { verify, context: async (req) => ({ db, loaders: domain.createLoaders(db), principal: principalOf(req) }) }),
       '/health': async (_req, res) => {
         try {
           await db.knex.raw('select 1');

@@ -1,40 +1,72 @@
 import fs from 'node:fs';
-import { composeFromConfig } from '../../gateway/compose';
+import { composeFromConfig, formatProblems } from '../../gateway/compose';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
+import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
+import { createPipeline } from '../../gateway/pipeline';
+import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import { subgraphsOfSupergraph } from '../../gateway/supergraph';
+import type { Level } from '../../shared/classification';
 import { MeshgateError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { parseFlags, portFlag, UsageError } from '../args';
+import { parseFlags, portFlag } from '../args';
 
-export const help = `meshgate gateway [--supergraph FILE | --config supergraph.yaml] [--port 4000] [--host 127.0.0.1]
+export const help = `meshgate gateway [--supergraph FILE] [--config supergraph.yaml] [--port 4000] [--host 127.0.0.1]
 
-Serves any Federation 2 supergraph: from a composed file (--supergraph), or composed at start-up
-from a subgraph config (--config, the default). PORT and HOST environment variables also apply;
-SUBGRAPH_<NAME>_URL overrides a subgraph's routing URL.`;
+Serves any Federation 2 supergraph, governed: from a composed file (--supergraph), or composed at
+start-up from the subgraphs in the config. The config's \`meshgate:\` section sets authentication,
+the policy file and the governance mode (used with --supergraph too; default supergraph.yaml when
+present). PORT and HOST also apply; SUBGRAPH_<NAME>_URL overrides a subgraph's routing URL.`;
 
-/** Loads the supergraph from a file, or composes it from a config. */
-export async function loadSupergraph(flags: { supergraph?: string; config?: string }): Promise<string> {
-  if (flags.supergraph && flags.config) throw new UsageError('give either --supergraph or --config, not both');
+/**
+ * Loads the supergraph from a file, or composes it from a config; either way governed: a
+ * field without classification fails with GOVERNANCE_FAILED (listing every one) unless the
+ * policy gives a default classification.
+ */
+export async function loadSupergraph(flags: { supergraph?: string; config?: string; defaultClassification?: Level }): Promise<string> {
+  const { defaultClassification } = flags;
   if (flags.supergraph) {
+    let supergraphSdl: string;
     try {
-      return fs.readFileSync(flags.supergraph, 'utf8');
+      supergraphSdl = fs.readFileSync(flags.supergraph, 'utf8');
     } catch {
       throw new MeshgateError('CONFIG_INVALID', `cannot read supergraph file ${flags.supergraph}`);
     }
+    subgraphsOfSupergraph(supergraphSdl); // not a supergraph at all: CONFIG_INVALID, before governance
+    const problems = checkSupergraphClassification(supergraphSdl, { defaultClassification, source: flags.supergraph });
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length) {
+      throw new MeshgateError('GOVERNANCE_FAILED', `supergraph ${flags.supergraph} fails governance with ${errors.length} problem(s):\n${formatProblems(errors)}`, { problems: errors });
+    }
+    for (const warning of problems) process.stderr.write(`warning: ${warning.code}: ${warning.message}\n`);
+    return supergraphSdl;
   }
-  return composeFromConfig(loadConfig(flags.config ?? DEFAULT_CONFIG_FILE).subgraphs);
+  return composeFromConfig(loadConfig(flags.config ?? DEFAULT_CONFIG_FILE).subgraphs, {
+    defaultClassification,
+    onWarning: (warning) => process.stderr.write(`warning: ${warning.code}: ${warning.message}\n`),
+  });
+}
+
+/** The settings' pipeline (authentication, policy, governance mode) and the supergraph it governs. */
+export async function setUpGateway(flags: { supergraph?: string; config?: string }, logger?: Logger): Promise<{ supergraphSdl: string; plugins: MeshgatePlugin[] }> {
+  const configFile = flags.config ?? (fs.existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const config = configFile ? loadConfig(configFile) : undefined;
+  const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger });
+  const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
+  return { supergraphSdl, plugins };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
 export async function startGateway(
   supergraphSdl: string,
-  port: number,
-  host: string,
+  plugins: MeshgatePlugin[],
+  listenOn: { port: number; host: string },
   routingUrls?: Record<string, string>,
   logger?: Logger,
 ): Promise<{ gateway: MeshgateGateway; url: string }> {
-  const gateway = await createGateway({ supergraphSdl, routingUrls, logger });
+  const gateway = await createGateway({ supergraphSdl, plugins, routingUrls, logger });
+  const { port, host } = listenOn;
   const url = await gateway.listen(port, host);
   for (const health of await probeSubgraphs(gateway.subgraphs)) {
     if (!health.up) {
@@ -50,9 +82,9 @@ export async function startGateway(
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
-  const supergraphSdl = await loadSupergraph(values);
+  const { supergraphSdl, plugins } = await setUpGateway(values);
   const port = portFlag(values.port ?? process.env.PORT, 4000);
-  const { gateway, url } = await startGateway(supergraphSdl, port, values.host ?? process.env.HOST ?? '127.0.0.1');
+  const { gateway, url } = await startGateway(supergraphSdl, plugins, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
     const stop = () => void gateway.stop().then(resolve);

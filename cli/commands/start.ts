@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { composeFromConfig } from '../../gateway/compose';
+import { dataDirOf, ensureDevSecrets } from '../../gateway/auth/dev-secrets';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { MeshgateError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
 import { domainNamed } from '../../subgraphs';
 import { numberFlag, parseFlags, portFlag, UsageError } from '../args';
-import { startGateway } from './gateway';
+import { setUpGateway, startGateway } from './gateway';
 
 export const help = `meshgate start [--scale 1] [--port 4000] [--config supergraph.yaml]
 
@@ -82,6 +82,13 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
   const scale = numberFlag(values.scale, 'scale', numberFlag(process.env.MESHGATE_SCALE, 'scale', 1));
   const port = portFlag(values.port ?? process.env.PORT, 4000);
+  // Development secrets (tokens, gateway→subgraph signing) live in the git-ignored data folder;
+  // production brings its own through the environment and a JWKS.
+  if (process.env.NODE_ENV !== 'production') {
+    const secrets = ensureDevSecrets(dataDirOf());
+    process.env.MESHGATE_JWT_SECRET ||= secrets.jwtSecret;
+    process.env.MESHGATE_SUBGRAPH_SECRET ||= secrets.subgraphSecret;
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, MESHGATE_SCALE: String(scale) };
   delete env.PORT;
 
@@ -93,11 +100,14 @@ export async function run(argv: string[]): Promise<number> {
     for (const c of children) process.stdout.write(`  ✓ ${c.name.padEnd(20)} ${routingUrls[c.name]}\n`);
     // The banner below says what a newcomer needs; the gateway itself logs only warnings here.
     const logger = createLogger('gateway', process.env.MESHGATE_LOG_LEVEL ?? 'warn');
-    const { gateway, url } = await startGateway(await composeFromConfig(config.subgraphs), port, process.env.HOST ?? '127.0.0.1', routingUrls, logger);
+    const { supergraphSdl, plugins } = await setUpGateway({ config: config.source }, logger);
+    const { gateway, url } = await startGateway(supergraphSdl, plugins, { port, host: process.env.HOST ?? '127.0.0.1' }, routingUrls, logger);
     process.stdout.write(
       `\nMeshgate gateway ready at ${url}/graphql\n` +
         `Try: curl -s ${url}/graphql -H 'content-type: application/json' \\\n` +
         `       -d '{"query":"{ orders(first: 2) { nodes { id total customer { companyName } lines { product { name } } shipments { status } } } }"}'\n` +
+        `Mint a bearer token: npm run meshgate -- token --sub alice --roles analyst\n` +
+        `  e.g. TOKEN=$(npm run -s meshgate -- token --sub alice --roles analyst), then add -H "authorization: Bearer $TOKEN"\n` +
         `Ctrl-C stops the mesh.\n`,
     );
     await new Promise<void>((resolve) => {

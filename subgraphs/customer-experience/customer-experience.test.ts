@@ -246,6 +246,12 @@ describe.each(dialects)('customer-experience subgraph on %s', (dialect) => {
       product('minRating: 9'),
       product('first: 101'),
       product('after: "bm90LWEtY3Vyc29y"'),
+      // Ids and cursor values beyond what PostgreSQL's integer and timestamp columns hold.
+      `{ reviews(filter: { productId: "99999999999" }) { nodes { id } } }`,
+      `{ reviews(after: "${encodeCursor(['2024-01-01T00:00:00.000Z', 1e12])}") { nodes { id } } }`,
+      `{ supportTickets(after: "${encodeCursor(['0000-01-01T00:00:00.000Z', 3])}") { nodes { id } } }`,
+      `{ reviews(filter: { createdFrom: "2024-01-01T25:00:00Z" }) { nodes { id } } }`,
+      product(`after: "${encodeCursor(['2024-01-01T00:00:00+16:00', 3])}"`),
     ];
     for (const query of invalid) {
       const res = await sg.query(query);

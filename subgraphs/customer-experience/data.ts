@@ -1,6 +1,6 @@
-import type { Database } from '../../shared/db';
+import { monthOf, type Database } from '../../shared/db';
 import type { Connection } from '../../shared/pagination';
-import { fetchPage, fetchPagesPerParent, type KeysetOrder } from '../../shared/sql';
+import { countRows, countsPerParent, fetchPage, fetchPagesPerParent, integerKeys, type PageOrder } from '../../shared/sql';
 
 // The only module of the customer-experience domain that talks SQL. Rows keep the database's
 // snake_case; timestamps are UTC ISO strings on both engines (stored as such in SQLite).
@@ -68,16 +68,14 @@ export interface Period {
 
 type Key = string | number;
 
-// GraphQL IDs arrive as strings. An integer key that is not an integer matches no row, rather
-// than failing the whole batch on PostgreSQL.
-const intKeys = (keys: readonly Key[]) => keys.map(Number).filter(Number.isSafeInteger);
-const KEYS = { product_id: intKeys, order_id: intKeys, customer_id: (keys: readonly Key[]) => keys.map(String) };
+// Parent keys as the columns store them: GraphQL IDs arrive as strings.
+const KEYS = { product_id: integerKeys, customer_id: (keys: readonly Key[]) => keys.map(String) };
 
-const NEWEST_REVIEWS: KeysetOrder & { sortKey: string; idKey: string } = {
-  column: 'created_at', idColumn: 'id', direction: 'desc', sortKey: 'created_at', idKey: 'id',
+const NEWEST_REVIEWS: PageOrder = {
+  column: 'created_at', idColumn: 'id', direction: 'desc', types: ['timestamp', 'integer'], sortKey: 'created_at', idKey: 'id',
 };
-const NEWEST_TICKETS: KeysetOrder & { sortKey: string; idKey: string } = {
-  column: 'opened_at', idColumn: 'id', direction: 'desc', sortKey: 'opened_at', idKey: 'id',
+const NEWEST_TICKETS: PageOrder = {
+  column: 'opened_at', idColumn: 'id', direction: 'desc', types: ['timestamp', 'integer'], sortKey: 'opened_at', idKey: 'id',
 };
 
 // ---------------------------------------------------------------- reviews
@@ -94,7 +92,7 @@ function filteredReviews(db: Database, filter: ReviewFilter) {
 }
 
 export async function reviewsByIds(db: Database, ids: readonly Key[]): Promise<ReviewRow[]> {
-  return db.knex('reviews').whereIn('id', intKeys(ids));
+  return db.knex('reviews').whereIn('id', integerKeys(ids));
 }
 
 export async function reviewPage(db: Database, first: number, after?: string | null, filter: ReviewFilter = {}): Promise<Connection<ReviewRow>> {
@@ -102,8 +100,7 @@ export async function reviewPage(db: Database, first: number, after?: string | n
 }
 
 export async function countReviews(db: Database, filter: ReviewFilter = {}): Promise<number> {
-  const row = await filteredReviews(db, filter).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredReviews(db, filter));
 }
 
 /** Newest reviews of each product (or customer): one statement for all parents. */
@@ -121,13 +118,11 @@ export async function reviewPagesBy(
 }
 
 export async function countReviewsByCustomers(db: Database, customerIds: readonly Key[]) {
-  return db.knex('reviews').select('customer_id').count({ n: '*' }).whereIn('customer_id', KEYS.customer_id(customerIds)).groupBy('customer_id') as Promise<
-    { customer_id: string; n: number }[]
-  >;
+  return countsPerParent(db.knex('reviews'), 'customer_id', KEYS.customer_id(customerIds));
 }
 
 export async function reviewsByOrders(db: Database, orderIds: readonly Key[]): Promise<ReviewRow[]> {
-  return db.knex('reviews').whereIn('order_id', intKeys(orderIds)).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+  return db.knex('reviews').whereIn('order_id', integerKeys(orderIds)).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
 }
 
 /** Reviews per product and rating: the product's count, mean and distribution in one statement. */
@@ -136,7 +131,7 @@ export async function ratingCountsByProducts(db: Database, productIds: readonly 
     .knex('reviews')
     .select('product_id', { score: 'rating' })
     .count({ n: '*' })
-    .whereIn('product_id', intKeys(productIds))
+    .whereIn('product_id', integerKeys(productIds))
     .groupBy('product_id', 'rating');
 }
 
@@ -154,7 +149,7 @@ function filteredTickets(db: Database, filter: TicketFilter) {
 }
 
 export async function ticketsByIds(db: Database, ids: readonly Key[]): Promise<TicketRow[]> {
-  return db.knex('support_tickets').whereIn('id', intKeys(ids));
+  return db.knex('support_tickets').whereIn('id', integerKeys(ids));
 }
 
 export async function ticketPage(db: Database, first: number, after?: string | null, filter: TicketFilter = {}): Promise<Connection<TicketRow>> {
@@ -162,8 +157,7 @@ export async function ticketPage(db: Database, first: number, after?: string | n
 }
 
 export async function countTickets(db: Database, filter: TicketFilter = {}): Promise<number> {
-  const row = await filteredTickets(db, filter).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredTickets(db, filter));
 }
 
 /** Newest tickets of each customer, optionally only in some states: one statement for all customers. */
@@ -174,7 +168,7 @@ export async function ticketPagesByCustomers(db: Database, customerIds: readonly
 }
 
 export async function ticketsByOrders(db: Database, orderIds: readonly Key[]): Promise<TicketRow[]> {
-  return db.knex('support_tickets').whereIn('order_id', intKeys(orderIds)).orderBy([{ column: 'opened_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+  return db.knex('support_tickets').whereIn('order_id', integerKeys(orderIds)).orderBy([{ column: 'opened_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
 }
 
 /** Tickets per customer, status and survey answer (null when unanswered): their counts and satisfaction in one statement. */
@@ -192,9 +186,7 @@ export async function ticketStatsByCustomers(db: Database, customerIds: readonly
  * few enough rows (channels × months × 5) for every figure of the report to be summed from them.
  */
 export async function satisfactionCounts(db: Database, period: Period): Promise<(ScoreCount & { channel: string; month: string })[]> {
-  // PostgreSQL's to_char follows the session time zone; the month is that of the UTC timestamp.
-  const month =
-    db.dialect === 'postgres' ? db.knex.raw(`to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month`) : db.knex.raw('substr(closed_at, 1, 7) AS month');
+  const month = db.knex.raw('? AS month', [monthOf(db, 'closed_at')]);
   const q = db
     .knex('support_tickets')
     .select('channel', month, { score: 'satisfaction_score' })

@@ -14,7 +14,7 @@ export function createLoaders(db: Database) {
     reviewsByCustomer: loadersByArgs(({ first, after }) =>
       groupLoader((ids) => data.reviewPagesBy(db, 'customer_id', ids, first, after), (row) => row.customer_id),
     ),
-    reviewCountByCustomer: rowLoader((ids) => data.countReviewsByCustomers(db, ids), (row) => row.customer_id),
+    reviewCountByCustomer: rowLoader((ids) => data.countReviewsByCustomers(db, ids), (row) => row.parent_id),
     ticketsByCustomer: loadersByArgs(({ first, after, status }) =>
       groupLoader((ids) => data.ticketPagesByCustomers(db, ids, first, after, status), (row) => row.customer_id),
     ),

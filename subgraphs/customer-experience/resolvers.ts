@@ -1,6 +1,7 @@
+import { integerIdArgument, periodArgument } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
 import { badUserInput } from '../../shared/errors';
-import { decodeCursor, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { CustomerExperienceLoaders } from './loaders';
 
@@ -50,50 +51,10 @@ const countsByScore = (rows: data.ScoreCount[]) =>
 
 // ---------------------------------------------------------------- argument validation
 
-const DATE = /^[1-9]\d{3}-\d{2}-\d{2}$/;
-const TIMESTAMP = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DAY_MS = 86_400_000;
-
-/**
- * A date argument as the UTC ISO timestamp the tables hold. `YYYY-MM-DD` is a whole UTC day: its
- * first millisecond, or its last when it ends a period; else an ISO 8601 timestamp with offset.
- */
-function instant(value: string | null | undefined, argumentName: string, endOfDay = false): string | undefined {
-  if (value == null) return undefined;
-  const isDate = DATE.test(value);
-  const day = Date.parse(`${value.slice(0, 10)}T00:00:00Z`);
-  const ms = isDate ? day + (endOfDay ? DAY_MS - 1 : 0) : TIMESTAMP.test(value) ? Date.parse(value) : NaN;
-  // Date.parse rolls 2024-02-30 over into March: a real day survives the round trip.
-  if (!Number.isFinite(ms) || !Number.isFinite(day) || new Date(day).toISOString().slice(0, 10) !== value.slice(0, 10)) {
-    throw badUserInput(`${argumentName} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp with offset, got "${value}"`, argumentName);
-  }
-  return new Date(ms).toISOString();
-}
-
-function period(from: string | null | undefined, to: string | null | undefined, names: [string, string]) {
-  const range = { from: instant(from, names[0]), to: instant(to, names[1], true) };
-  if (range.from && range.to && range.from > range.to) throw badUserInput(`${names[0]} must not be after ${names[1]}, got ${from} and ${to}`, names[0]);
-  return range;
-}
-
 function stars(value: number | null | undefined, argumentName: string): number | undefined {
   if (value == null) return undefined;
   if (!Number.isInteger(value) || value < 1 || value > 5) throw badUserInput(`${argumentName} must be between 1 and 5, got ${value}`, argumentName);
   return value;
-}
-
-function integerId(value: string | null | undefined, argumentName: string): number | undefined {
-  if (value == null) return undefined;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw badUserInput(`${argumentName} must be an integer id, got "${value}"`, argumentName);
-  return Number(value);
-}
-
-/** Both lists page newest first by (timestamp, id); a cursor of any other list would fail the statement on PostgreSQL. */
-function newestCursor(after: string | null | undefined) {
-  if (!after) return undefined;
-  const [at, id] = decodeCursor(after, 2);
-  if (typeof at !== 'string' || !TIMESTAMP.test(at) || !Number.isSafeInteger(id)) throw badUserInput('after is not a cursor returned by this field', 'after');
-  return after;
 }
 
 interface ReviewFilterArgs {
@@ -116,12 +77,12 @@ interface TicketFilterArgs {
 
 function reviewFilter(f: ReviewFilterArgs | null | undefined): data.ReviewFilter {
   if (!f) return {};
-  const created = period(f.createdFrom, f.createdTo, ['createdFrom', 'createdTo']);
+  const created = periodArgument(f.createdFrom, f.createdTo, ['createdFrom', 'createdTo']);
   const minRating = stars(f.minRating, 'minRating');
   const maxRating = stars(f.maxRating, 'maxRating');
   if (minRating && maxRating && minRating > maxRating) throw badUserInput(`minRating must not exceed maxRating, got ${minRating} and ${maxRating}`, 'minRating');
   return {
-    productId: integerId(f.productId, 'productId'),
+    productId: integerIdArgument(f.productId, 'productId'),
     customerId: f.customerId ?? undefined,
     minRating,
     maxRating,
@@ -132,7 +93,7 @@ function reviewFilter(f: ReviewFilterArgs | null | undefined): data.ReviewFilter
 
 function ticketFilter(f: TicketFilterArgs | null | undefined): data.TicketFilter {
   if (!f) return {};
-  const opened = period(f.openedFrom, f.openedTo, ['openedFrom', 'openedTo']);
+  const opened = periodArgument(f.openedFrom, f.openedTo, ['openedFrom', 'openedTo']);
   return {
     customerId: f.customerId ?? undefined,
     status: f.status ?? undefined,
@@ -161,18 +122,18 @@ export const resolvers = {
     reviews: async (_: unknown, args: PageArgs & { filter?: ReviewFilterArgs | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
       const filter = reviewFilter(args.filter);
-      const page = await data.reviewPage(ctx.db, first, newestCursor(args.after), filter);
+      const page = await data.reviewPage(ctx.db, first, args.after, filter);
       return { ...mapConnection(page, review), totalCount: () => data.countReviews(ctx.db, filter) };
     },
     supportTicket: (_: unknown, { id }: { id: string }, ctx: Ctx) => ticketById(id, ctx),
     supportTickets: async (_: unknown, args: PageArgs & { filter?: TicketFilterArgs | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
       const filter = ticketFilter(args.filter);
-      const page = await data.ticketPage(ctx.db, first, newestCursor(args.after), filter);
+      const page = await data.ticketPage(ctx.db, first, args.after, filter);
       return { ...mapConnection(page, ticket), totalCount: () => data.countTickets(ctx.db, filter) };
     },
     satisfaction: async (_: unknown, args: { from?: string | null; to?: string | null }, ctx: Ctx) => {
-      const rows = await data.satisfactionCounts(ctx.db, period(args.from, args.to, ['from', 'to']));
+      const rows = await data.satisfactionCounts(ctx.db, periodArgument(args.from, args.to, ['from', 'to']));
       const months = new Map<string, data.ScoreCount[]>();
       for (const row of rows) {
         let group = months.get(row.month);
@@ -203,9 +164,8 @@ export const resolvers = {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
     reviews: async (p: { id: Key }, args: PageArgs & { minRating?: number | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
-      const after = newestCursor(args.after);
       const minRating = stars(args.minRating, 'minRating');
-      const rows = await ctx.loaders.reviewsByProduct({ first, after, minRating }).load(p.id);
+      const rows = await ctx.loaders.reviewsByProduct({ first, after: args.after ?? undefined, minRating }).load(p.id);
       return {
         ...toConnection(rows.map(review), first, reviewCursor),
         totalCount: async () => (await ctx.loaders.ratingsByProduct.load(p.id)).reduce((n, r) => (r.score >= (minRating ?? 1) ? n + r.n : n), 0),
@@ -221,7 +181,7 @@ export const resolvers = {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
     reviews: async (c: { id: Key }, args: PageArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
-      const rows = await ctx.loaders.reviewsByCustomer({ first, after: newestCursor(args.after) }).load(c.id);
+      const rows = await ctx.loaders.reviewsByCustomer({ first, after: args.after ?? undefined }).load(c.id);
       return {
         ...toConnection(rows.map(review), first, reviewCursor),
         totalCount: async () => (await ctx.loaders.reviewCountByCustomer.load(c.id))?.n ?? 0,
@@ -230,7 +190,7 @@ export const resolvers = {
     supportTickets: async (c: { id: Key }, args: PageArgs & { status?: string[] | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
       const status = args.status ?? undefined;
-      const rows = await ctx.loaders.ticketsByCustomer({ first, after: newestCursor(args.after), status }).load(c.id);
+      const rows = await ctx.loaders.ticketsByCustomer({ first, after: args.after ?? undefined, status }).load(c.id);
       return {
         ...toConnection(rows.map(ticket), first, ticketCursor),
         totalCount: async () => (await ctx.loaders.ticketStatsByCustomer.load(c.id)).reduce((n, r) => (!status || status.includes(r.status) ? n + r.n : n), 0),

@@ -1,6 +1,6 @@
 import type { Database } from '../../shared/db';
 import type { Connection } from '../../shared/pagination';
-import { fetchPage, fetchPagesPerParent, type KeysetOrder } from '../../shared/sql';
+import { countRows, countsPerParent, fetchPage, fetchPagesPerParent, integerKeys, whereContains, type KeysetOrder, type PageOrder } from '../../shared/sql';
 
 // The only module of the inventory domain that talks SQL. Rows keep the database's snake_case.
 
@@ -38,21 +38,23 @@ export interface ProductFilter {
   search?: string | null;
 }
 
-const PRODUCT_ORDER: Record<string, KeysetOrder & { sortKey: string; idKey: string }> = {
-  ID: { column: 'id', idColumn: 'id', direction: 'asc', sortKey: 'id', idKey: 'id' },
-  NAME: { column: 'name', idColumn: 'id', direction: 'asc', sortKey: 'name', idKey: 'id' },
-  UNIT_PRICE: { column: 'unit_price', idColumn: 'id', direction: 'asc', sortKey: 'unit_price', idKey: 'id' },
+const PRODUCT_ORDER: Record<string, PageOrder> = {
+  ID: { column: 'id', idColumn: 'id', direction: 'asc', types: ['integer', 'integer'], sortKey: 'id', idKey: 'id' },
+  NAME: { column: 'name', idColumn: 'id', direction: 'asc', types: ['string', 'integer'], sortKey: 'name', idKey: 'id' },
+  UNIT_PRICE: { column: 'unit_price', idColumn: 'id', direction: 'asc', types: ['number', 'integer'], sortKey: 'unit_price', idKey: 'id' },
 };
+const SUPPLIER_ORDER: PageOrder = {
+  column: 'company_name', idColumn: 'id', direction: 'asc', types: ['string', 'integer'], sortKey: 'company_name', idKey: 'id',
+};
+const PRODUCTS_BY_NAME: KeysetOrder = { column: 'name', idColumn: 'id', direction: 'asc', types: ['string', 'integer'] };
+const STOCK_BY_PRODUCT: KeysetOrder = { column: 'product_id', idColumn: 'product_id', direction: 'asc', types: ['integer', 'integer'] };
 
 function filteredProducts(db: Database, filter: ProductFilter = {}) {
   const q = db.knex('products');
-  if (filter.categoryId != null) q.where('category_id', Number(filter.categoryId));
-  if (filter.supplierId != null) q.where('supplier_id', Number(filter.supplierId));
+  if (filter.categoryId != null) q.whereIn('category_id', integerKeys([filter.categoryId]));
+  if (filter.supplierId != null) q.whereIn('supplier_id', integerKeys([filter.supplierId]));
   if (filter.discontinued != null) q.where('discontinued', filter.discontinued);
-  if (filter.search) {
-    const like = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q.where((w) => w.whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [like]).orWhereRaw(`LOWER(sku) LIKE ? ESCAPE '\\'`, [like]));
-  }
+  if (filter.search) whereContains(q, ['name', 'sku'], filter.search);
   return q;
 }
 
@@ -65,12 +67,11 @@ export async function productPage(
 }
 
 export async function countProducts(db: Database, filter?: ProductFilter | null): Promise<number> {
-  const row = await filteredProducts(db, filter ?? {}).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredProducts(db, filter ?? {}));
 }
 
 export async function productsByIds(db: Database, ids: readonly (string | number)[]): Promise<ProductRow[]> {
-  return db.knex('products').whereIn('id', ids.map(Number));
+  return db.knex('products').whereIn('id', integerKeys(ids));
 }
 
 export async function productsBySkus(db: Database, skus: readonly (string | number)[]): Promise<ProductRow[]> {
@@ -85,18 +86,16 @@ export async function productPagesBy(
   first: number,
   after?: string | null,
 ): Promise<ProductRow[]> {
-  const source = db.knex('products').select('products.*').whereIn(column, parentIds.map(Number));
-  return fetchPagesPerParent<ProductRow>(db.knex, source, column, { column: 'name', idColumn: 'id', direction: 'asc' }, first, after);
+  const source = db.knex('products').select('products.*').whereIn(column, integerKeys(parentIds));
+  return fetchPagesPerParent<ProductRow>(db.knex, source, column, PRODUCTS_BY_NAME, first, after);
 }
 
 export async function countProductsBy(db: Database, column: 'category_id' | 'supplier_id', parentIds: readonly (string | number)[]) {
-  return db.knex('products').select({ parent_id: column }).count({ n: '*' }).whereIn(column, parentIds.map(Number)).groupBy(column) as Promise<
-    { parent_id: number; n: number }[]
-  >;
+  return countsPerParent(db.knex('products'), column, integerKeys(parentIds));
 }
 
 export async function categoriesByIds(db: Database, ids: readonly (string | number)[]) {
-  return db.knex('categories').whereIn('id', ids.map(Number));
+  return db.knex('categories').whereIn('id', integerKeys(ids));
 }
 
 export async function allCategories(db: Database) {
@@ -104,20 +103,19 @@ export async function allCategories(db: Database) {
 }
 
 export async function suppliersByIds(db: Database, ids: readonly (string | number)[]) {
-  return db.knex('suppliers').whereIn('id', ids.map(Number));
+  return db.knex('suppliers').whereIn('id', integerKeys(ids));
 }
 
 export async function supplierPage(db: Database, first: number, after?: string | null) {
-  return fetchPage(db.knex('suppliers').select('*'), { column: 'company_name', idColumn: 'id', direction: 'asc', sortKey: 'company_name', idKey: 'id' }, first, after);
+  return fetchPage(db.knex('suppliers').select('*'), SUPPLIER_ORDER, first, after);
 }
 
 export async function countSuppliers(db: Database): Promise<number> {
-  const row = await db.knex('suppliers').count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(db.knex('suppliers'));
 }
 
 export async function warehousesByIds(db: Database, ids: readonly (string | number)[]) {
-  return db.knex('warehouses').whereIn('id', ids.map(Number));
+  return db.knex('warehouses').whereIn('id', integerKeys(ids));
 }
 
 export async function allWarehouses(db: Database) {
@@ -125,19 +123,17 @@ export async function allWarehouses(db: Database) {
 }
 
 export async function stockByProducts(db: Database, productIds: readonly (string | number)[]): Promise<StockRow[]> {
-  return db.knex('stock_levels').whereIn('product_id', productIds.map(Number)).orderBy(['product_id', 'warehouse_id']);
+  return db.knex('stock_levels').whereIn('product_id', integerKeys(productIds)).orderBy(['product_id', 'warehouse_id']);
 }
 
 /** Stock pages of each warehouse, by product id: one statement for all warehouses. */
 export async function stockPagesByWarehouses(db: Database, warehouseIds: readonly (string | number)[], first: number, after?: string | null) {
-  const source = db.knex('stock_levels').select('stock_levels.*').whereIn('warehouse_id', warehouseIds.map(Number));
-  return fetchPagesPerParent<StockRow>(db.knex, source, 'warehouse_id', { column: 'product_id', idColumn: 'product_id', direction: 'asc' }, first, after);
+  const source = db.knex('stock_levels').select('stock_levels.*').whereIn('warehouse_id', integerKeys(warehouseIds));
+  return fetchPagesPerParent<StockRow>(db.knex, source, 'warehouse_id', STOCK_BY_PRODUCT, first, after);
 }
 
 export async function countStockByWarehouses(db: Database, warehouseIds: readonly (string | number)[]) {
-  return db.knex('stock_levels').select({ parent_id: 'warehouse_id' }).count({ n: '*' }).whereIn('warehouse_id', warehouseIds.map(Number)).groupBy('warehouse_id') as Promise<
-    { parent_id: number; n: number }[]
-  >;
+  return countsPerParent(db.knex('stock_levels'), 'warehouse_id', integerKeys(warehouseIds));
 }
 
 /** Stock summed per product over all warehouses, with how many warehouses are at reorder level. */
@@ -148,7 +144,7 @@ export async function availabilityByProducts(db: Database, productIds: readonly 
     .sum({ on_hand: 'on_hand', reserved: 'reserved' })
     .count({ warehouse_count: '*' })
     .select(db.knex.raw('SUM(CASE WHEN on_hand - reserved <= reorder_level THEN 1 ELSE 0 END) AS low_count'))
-    .whereIn('product_id', productIds.map(Number))
+    .whereIn('product_id', integerKeys(productIds))
     .groupBy('product_id');
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoProduct, demoStock, demoWorld } from '../../shared/demo-data';
+import { encodeCursor } from '../../shared/pagination';
 import { dialects } from '../../test/support/db';
 import { startSubgraph, type RunningSubgraph } from '../../test/support/subgraph';
 import { inventory } from './index';
@@ -67,6 +68,40 @@ describe.each(dialects)('inventory subgraph on %s', (dialect) => {
     expect(big.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
     const forged = await sg.query(`{ products(after: "bm90LWEtY3Vyc29y") { nodes { id } } }`);
     expect(forged.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a well-formed cursor whose values do not fit the order with BAD_USER_INPUT', async () => {
+    const wrongType = [
+      // A price cursor whose price is a word: PostgreSQL would fail comparing it with a numeric.
+      `{ products(after: "${encodeCursor(['cheap', 1])}", orderBy: { field: UNIT_PRICE }) { nodes { id } } }`,
+      `{ products(after: "${encodeCursor([1, 'x'])}") { nodes { id } } }`,
+      `{ products(after: "${encodeCursor([1, 1e12])}") { nodes { id } } }`,
+      `{ suppliers(after: "${encodeCursor([12.5, 1])}") { nodes { id } } }`,
+      `{ categories { products(after: "${encodeCursor(['Tea', 'one'])}") { nodes { id } } } }`,
+    ];
+    for (const query of wrongType) {
+      const res = await sg.query(query);
+      expect(res.errors?.[0].extensions.code, query).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0].extensions.argumentName, query).toBe('after');
+    }
+    const page = await sg.query(`{ products(first: 2, orderBy: { field: UNIT_PRICE }) { pageInfo { endCursor } } }`);
+    const next = await sg.query(`{ products(first: 2, after: "${page.data.products.pageInfo.endCursor}", orderBy: { field: UNIT_PRICE }) { nodes { id } } }`);
+    expect(next.errors).toBeUndefined();
+    expect(next.data.products.nodes).toHaveLength(2);
+  });
+
+  it('finds no product, and no error, for an id no row can have', async () => {
+    const res = await sg.query(`{ a: product(id: "abc") { id } b: product(id: "1e12") { id } c: product(id: "99999999999") { id } d: product(id: "1") { id } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ a: null, b: null, c: null, d: { id: '1' } });
+    const entities = await sg.query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {
+      r: ['abc', '-1', '2'].map((id) => ({ __typename: 'Product', id })),
+    });
+    expect(entities.errors).toBeUndefined();
+    expect(entities.data._entities).toEqual([null, null, { id: '2' }]);
+    const filtered = await sg.query(`{ products(filter: { categoryId: "abc" }) { totalCount nodes { id } } }`);
+    expect(filtered.errors).toBeUndefined();
+    expect(filtered.data.products).toEqual({ totalCount: 0, nodes: [] });
   });
 
   it('loads nested relations with a constant number of statements', async () => {

@@ -1,3 +1,4 @@
+import { postalAddress } from '../../shared/address';
 import type { DomainContext } from '../../shared/domain';
 import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
@@ -22,7 +23,7 @@ const supplier = (row: any) => ({
   contactName: row.contact_name,
   contactTitle: row.contact_title,
   phone: row.phone,
-  address: { street: row.street, city: row.city, region: row.region, postalCode: row.postal_code, country: row.country },
+  address: postalAddress(row),
 });
 
 const stockLevel = (row: data.StockRow) => ({

@@ -1,3 +1,4 @@
+import { addressColumns } from '../../shared/address';
 import type { Database } from '../../shared/db';
 import { insertInChunks } from '../../shared/db';
 import {
@@ -19,7 +20,7 @@ export async function seed(db: Database, world: DemoWorld, onProgress: SeedProgr
         const s = demoSupplier(world, i);
         return {
           id: s.id, company_name: s.companyName, contact_name: s.contactName, contact_title: s.contactTitle, phone: s.phone,
-          street: s.address.street, city: s.address.city, region: null, postal_code: s.address.postalCode, country: s.address.country,
+          ...addressColumns(s.address),
         };
       }),
     );

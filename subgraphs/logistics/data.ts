@@ -1,7 +1,7 @@
+import type { AddressColumns } from '../../shared/address';
 import { daysBetween, type Database } from '../../shared/db';
-import { badUserInput } from '../../shared/errors';
-import { decodeCursor, type Connection } from '../../shared/pagination';
-import { fetchPage, fetchPagesPerParent, type Direction, type KeysetOrder } from '../../shared/sql';
+import type { Connection } from '../../shared/pagination';
+import { countRows, countsPerParent, fetchPage, fetchPagesPerParent, integerKeys, type Direction, type PageOrder } from '../../shared/sql';
 
 // The only module of the logistics domain that talks SQL. Rows keep the database's snake_case.
 
@@ -11,7 +11,7 @@ export interface CarrierRow {
   phone: string | null;
 }
 
-export interface ShipmentRow {
+export interface ShipmentRow extends AddressColumns {
   id: string;
   order_id: number;
   carrier_id: number;
@@ -21,11 +21,6 @@ export interface ShipmentRow {
   delivered_at: string | null;
   freight: number;
   tracking_number: string | null;
-  street: string | null;
-  city: string | null;
-  region: string | null;
-  postal_code: string | null;
-  country: string | null;
 }
 
 export interface TrackingEventRow {
@@ -47,43 +42,21 @@ export interface DeliveryStatsRow {
   total_freight: number;
 }
 
-/** A validated filter: ids as integers, the shipping days as a half-open timestamp range. */
+/** A validated filter: ids as integers, the shipping days as UTC timestamps, both bounds inclusive. */
 export interface ShipmentFilter {
   carrierId?: number;
   orderId?: number;
   status?: readonly string[];
   shippedFrom?: string;
-  shippedBefore?: string;
+  shippedTo?: string;
 }
 
 export type ShipmentSortField = 'SHIPPED_AT' | 'FREIGHT';
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-// `valid` checks a cursor's sort value before it reaches SQL: PostgreSQL fails on a timestamp
-// compared with a word, which would surface as an internal error instead of BAD_USER_INPUT.
-const SHIPMENT_ORDER: Record<ShipmentSortField, KeysetOrder & { sortKey: string; idKey: string; valid: (v: unknown) => boolean }> = {
-  SHIPPED_AT: {
-    column: 'shipped_at', idColumn: 'id', direction: 'asc', sortKey: 'shipped_at', idKey: 'id',
-    valid: (v) => typeof v === 'string' && ISO_TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v)),
-  },
-  FREIGHT: { column: 'freight', idColumn: 'id', direction: 'asc', sortKey: 'freight', idKey: 'id', valid: (v) => typeof v === 'number' },
+const SHIPMENT_ORDER: Record<ShipmentSortField, PageOrder> = {
+  SHIPPED_AT: { column: 'shipped_at', idColumn: 'id', direction: 'asc', types: ['timestamp', 'string'], sortKey: 'shipped_at', idKey: 'id' },
+  FREIGHT: { column: 'freight', idColumn: 'id', direction: 'asc', types: ['number', 'string'], sortKey: 'freight', idKey: 'id' },
 };
-
-/** Integer ids as the database stores them; `null` for anything no row can have (PostgreSQL `integer`). */
-export function intId(id: string | number): number | null {
-  const n = Number(id);
-  return Number.isInteger(n) && n >= 0 && n <= 2_147_483_647 ? n : null;
-}
-
-const intIds = (ids: readonly (string | number)[]) => ids.map(intId).filter((n): n is number => n !== null);
-
-/** Refuses a cursor this field cannot have issued (BAD_USER_INPUT), before any SQL runs. */
-export function checkShipmentCursor(after: string | null | undefined, field: ShipmentSortField = 'SHIPPED_AT'): void {
-  if (!after) return;
-  const [value, id] = decodeCursor(after, 2);
-  if (!SHIPMENT_ORDER[field].valid(value) || typeof id !== 'string') throw badUserInput('after is not a cursor returned by this field', 'after');
-}
 
 function filteredShipments(db: Database, filter: ShipmentFilter = {}) {
   const q = db.knex('shipments');
@@ -91,7 +64,7 @@ function filteredShipments(db: Database, filter: ShipmentFilter = {}) {
   if (filter.orderId !== undefined) q.where('order_id', filter.orderId);
   if (filter.status) q.whereIn('status', filter.status);
   if (filter.shippedFrom) q.where('shipped_at', '>=', filter.shippedFrom);
-  if (filter.shippedBefore) q.where('shipped_at', '<', filter.shippedBefore);
+  if (filter.shippedTo) q.where('shipped_at', '<=', filter.shippedTo);
   return q;
 }
 
@@ -99,15 +72,12 @@ export async function shipmentPage(
   db: Database,
   args: { first: number; after?: string | null; filter?: ShipmentFilter; field?: ShipmentSortField; direction?: Direction },
 ): Promise<Connection<ShipmentRow>> {
-  const field = args.field ?? 'SHIPPED_AT';
-  checkShipmentCursor(args.after, field);
-  const order = { ...SHIPMENT_ORDER[field], direction: args.direction ?? 'asc' };
+  const order = { ...SHIPMENT_ORDER[args.field ?? 'SHIPPED_AT'], direction: args.direction ?? 'asc' };
   return fetchPage<ShipmentRow>(filteredShipments(db, args.filter).select('*'), order, args.first, args.after);
 }
 
 export async function countShipments(db: Database, filter?: ShipmentFilter): Promise<number> {
-  const row = await filteredShipments(db, filter).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredShipments(db, filter));
 }
 
 /** Shipment pages of each carrier, oldest shipping date first: one statement for all carriers. */
@@ -118,16 +88,12 @@ export async function shipmentPagesByCarriers(
   after?: string | null,
   filter?: ShipmentFilter,
 ): Promise<ShipmentRow[]> {
-  const source = filteredShipments(db, filter).select('shipments.*').whereIn('carrier_id', intIds(carrierIds));
+  const source = filteredShipments(db, filter).select('shipments.*').whereIn('carrier_id', integerKeys(carrierIds));
   return fetchPagesPerParent<ShipmentRow>(db.knex, source, 'carrier_id', SHIPMENT_ORDER.SHIPPED_AT, first, after);
 }
 
 export async function countShipmentsByCarriers(db: Database, carrierIds: readonly (string | number)[], filter?: ShipmentFilter) {
-  return filteredShipments(db, filter)
-    .select({ parent_id: 'carrier_id' })
-    .count({ n: '*' })
-    .whereIn('carrier_id', intIds(carrierIds))
-    .groupBy('carrier_id') as Promise<{ parent_id: number; n: number }[]>;
+  return countsPerParent(filteredShipments(db, filter), 'carrier_id', integerKeys(carrierIds));
 }
 
 export async function shipmentsByIds(db: Database, ids: readonly (string | number)[]): Promise<ShipmentRow[]> {
@@ -135,7 +101,7 @@ export async function shipmentsByIds(db: Database, ids: readonly (string | numbe
 }
 
 export async function shipmentsByOrders(db: Database, orderIds: readonly (string | number)[]): Promise<ShipmentRow[]> {
-  return db.knex('shipments').whereIn('order_id', intIds(orderIds)).orderBy(['order_id', 'shipped_at', 'id']);
+  return db.knex('shipments').whereIn('order_id', integerKeys(orderIds)).orderBy(['order_id', 'shipped_at', 'id']);
 }
 
 export async function trackingEventsByShipments(db: Database, shipmentIds: readonly (string | number)[]): Promise<TrackingEventRow[]> {
@@ -143,7 +109,7 @@ export async function trackingEventsByShipments(db: Database, shipmentIds: reado
 }
 
 export async function carriersByIds(db: Database, ids: readonly (string | number)[]): Promise<CarrierRow[]> {
-  return db.knex('carriers').whereIn('id', intIds(ids));
+  return db.knex('carriers').whereIn('id', integerKeys(ids));
 }
 
 export async function allCarriers(db: Database): Promise<CarrierRow[]> {
@@ -167,7 +133,7 @@ export async function deliveryStatsByCarriers(db: Database, carrierIds: readonly
       ),
     )
     .sum({ total_freight: 'freight' })
-    .whereIn('carrier_id', intIds(carrierIds))
+    .whereIn('carrier_id', integerKeys(carrierIds))
     .groupBy('carrier_id');
 }
 

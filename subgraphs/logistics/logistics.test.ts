@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoShipments, demoWorld } from '../../shared/demo-data';
+import { encodeCursor } from '../../shared/pagination';
 import { dialects } from '../../test/support/db';
 import { startSubgraph, type RunningSubgraph } from '../../test/support/subgraph';
 import { logistics } from './index';
@@ -164,6 +165,12 @@ describe.each(dialects)('logistics subgraph on %s', (dialect) => {
       `{ shipments(filter: { shippedFrom: "2024-02-30" }) { nodes { id } } }`,
       `{ shipments(filter: { shippedTo: "last week" }) { nodes { id } } }`,
       `{ shipments(filter: { carrierId: "speedy" }) { nodes { id } } }`,
+      // Well-formed cursors whose values PostgreSQL would refuse or that no shipment list issues.
+      `{ shipments(after: "${encodeCursor(['2024-02-30T00:00:00.000Z', 'SHP-1-1'])}") { nodes { id } } }`,
+      `{ shipments(after: "${encodeCursor(['2024-01-01T00:00:00.000Z', 7])}") { nodes { id } } }`,
+      `{ shipments(after: "${encodeCursor(['12.5', 'SHP-1-1'])}", orderBy: { field: FREIGHT }) { nodes { id } } }`,
+      `{ carrier(id: "1") { shipments(after: "${encodeCursor([12.5, 'SHP-1-1'])}") { nodes { id } } } }`,
+      `{ shipments(filter: { orderId: "99999999999" }) { nodes { id } } }`,
     ];
     for (const query of bad) {
       const res = await sg.query(query);

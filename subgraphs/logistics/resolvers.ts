@@ -1,5 +1,7 @@
+import { postalAddress } from '../../shared/address';
+import { dateArgument, endOfDay, integerIdArgument, startOfDay } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
-import { badUserInput } from '../../shared/errors';
+import { roundCents } from '../../shared/money';
 import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { LogisticsLoaders } from './loaders';
@@ -32,7 +34,7 @@ const shipment = (row: data.ShipmentRow) => ({
   deliveryDays: row.delivered_at ? days((Date.parse(row.delivered_at) - Date.parse(row.shipped_at)) / DAY_MS) : null,
   freight: row.freight,
   trackingNumber: row.tracking_number,
-  deliveryAddress: { street: row.street, city: row.city, region: row.region, postalCode: row.postal_code, country: row.country },
+  deliveryAddress: postalAddress(row),
 });
 
 type Shipment = ReturnType<typeof shipment>;
@@ -46,29 +48,17 @@ const trackingEvent = (row: data.TrackingEventRow) => ({
 
 const byShippedAt = (s: Shipment) => [s.shippedAt, s.id];
 
-/** Start of an ISO day (YYYY-MM-DD, UTC) in epoch milliseconds. */
-function dayStart(value: string, name: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw badUserInput(`filter.${name} must be a date as YYYY-MM-DD, got "${value}"`, 'filter');
-  }
-  return ms;
-}
+// Filter errors name the field and report the whole `filter` argument.
+const IN_FILTER = { argumentName: 'filter' };
 
-function filterId(value: string, name: string): number {
-  const id = data.intId(value);
-  if (id === null) throw badUserInput(`filter.${name} must be a numeric id, got "${value}"`, 'filter');
-  return id;
-}
-
-/** Validates a GraphQL filter; equal inputs give equal objects, so they share one loader. */
+/** Validates a GraphQL filter; equal inputs give equal objects, so they share one loader. Shipping days count whole (UTC). */
 function shipmentFilter(input?: ShipmentFilterInput | null): data.ShipmentFilter {
   const filter: data.ShipmentFilter = {};
-  if (input?.carrierId != null) filter.carrierId = filterId(input.carrierId, 'carrierId');
-  if (input?.orderId != null) filter.orderId = filterId(input.orderId, 'orderId');
+  if (input?.carrierId != null) filter.carrierId = integerIdArgument(input.carrierId, 'filter.carrierId', IN_FILTER);
+  if (input?.orderId != null) filter.orderId = integerIdArgument(input.orderId, 'filter.orderId', IN_FILTER);
   if (input?.status != null) filter.status = input.status;
-  if (input?.shippedFrom != null) filter.shippedFrom = new Date(dayStart(input.shippedFrom, 'shippedFrom')).toISOString();
-  if (input?.shippedTo != null) filter.shippedBefore = new Date(dayStart(input.shippedTo, 'shippedTo') + DAY_MS).toISOString();
+  if (input?.shippedFrom != null) filter.shippedFrom = startOfDay(dateArgument(input.shippedFrom, 'filter.shippedFrom', IN_FILTER));
+  if (input?.shippedTo != null) filter.shippedTo = endOfDay(dateArgument(input.shippedTo, 'filter.shippedTo', IN_FILTER));
   return filter;
 }
 
@@ -111,7 +101,6 @@ export const resolvers = {
     shipments: async (c: { id: number }, args: ShipmentArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
       const filter = shipmentFilter(args.filter);
-      data.checkShipmentCursor(args.after);
       const rows = await ctx.loaders.shipmentsByCarrier({ first, after: args.after, filter }).load(c.id);
       return {
         ...toConnection(rows.map(shipment), first, byShippedAt),
@@ -128,7 +117,7 @@ export const resolvers = {
         fastestDeliveryDays: days(row?.fastest_days),
         slowestDeliveryDays: days(row?.slowest_days),
         // SQLite sums money as binary floats; report whole cents.
-        totalFreight: Math.round((row?.total_freight ?? 0) * 100) / 100,
+        totalFreight: roundCents(row?.total_freight ?? 0),
       };
     },
   },

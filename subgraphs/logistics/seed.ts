@@ -1,3 +1,4 @@
+import { addressColumns } from '../../shared/address';
 import type { Database } from '../../shared/db';
 import { insertInChunks } from '../../shared/db';
 import { CARRIERS, demoShipments, forEachBatch, type DemoWorld } from '../../shared/demo-data';
@@ -18,8 +19,7 @@ export async function seed(db: Database, world: DemoWorld, onProgress: SeedProgr
           shipments.push({
             id: s.id, order_id: s.orderId, carrier_id: s.carrierId, status: s.status, shipped_at: s.shippedAt,
             delivered_at: s.deliveredAt, freight: s.freight, tracking_number: s.trackingNumber,
-            street: s.deliveryAddress.street, city: s.deliveryAddress.city, region: null,
-            postal_code: s.deliveryAddress.postalCode, country: s.deliveryAddress.country,
+            ...addressColumns(s.deliveryAddress),
           });
           for (const e of s.events) {
             events.push({ shipment_id: e.shipmentId, sequence: e.sequence, occurred_at: e.occurredAt, status: e.status, location: e.location });

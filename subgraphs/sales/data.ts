@@ -1,24 +1,20 @@
 import type { Knex } from 'knex';
+import type { AddressColumns } from '../../shared/address';
 import type { Database } from '../../shared/db';
 import type { Connection } from '../../shared/pagination';
-import { fetchPage, fetchPagesPerParent, type Direction, type KeysetOrder } from '../../shared/sql';
+import { countRows, countsPerParent, fetchPage, fetchPagesPerParent, integerKeys, whereContains, type Direction, type PageOrder } from '../../shared/sql';
 
 // The only module of the sales domain that talks SQL. Rows keep the database's snake_case.
 
 type Key = string | number;
 
-export interface CustomerRow {
+export interface CustomerRow extends AddressColumns {
   id: string;
   company_name: string;
   contact_name: string | null;
   contact_title: string | null;
   email: string | null;
   phone: string | null;
-  street: string | null;
-  city: string | null;
-  region: string | null;
-  postal_code: string | null;
-  country: string | null;
 }
 
 export interface SalesRepRow {
@@ -68,6 +64,8 @@ export interface ProductStatsRow {
 export interface CustomerFilter {
   country?: string | null;
   search?: string | null;
+  /** Only this customer: set by the sales policy (policy.ts) for customer principals, never by callers (not in the schema). */
+  id?: string | null;
 }
 
 /** Validated by the resolvers: dates are ISO days. */
@@ -89,33 +87,30 @@ export interface OrderQuery {
   direction: Direction;
 }
 
-const ORDER_KEYS: Record<OrderSortField, { column: string; sortKey: string }> = {
-  ORDER_DATE: { column: 'order_date', sortKey: 'order_date' },
-  ID: { column: 'id', sortKey: 'id' },
+const ORDER_KEYS: Record<OrderSortField, Pick<PageOrder, 'column' | 'sortKey' | 'types'>> = {
+  ORDER_DATE: { column: 'order_date', sortKey: 'order_date', types: ['date', 'integer'] },
+  ID: { column: 'id', sortKey: 'id', types: ['integer', 'integer'] },
 };
 
-const CUSTOMER_ORDER: KeysetOrder & { sortKey: string; idKey: string } = {
-  column: 'company_name', idColumn: 'id', direction: 'asc', sortKey: 'company_name', idKey: 'id',
+const CUSTOMER_ORDER: PageOrder = {
+  column: 'company_name', idColumn: 'id', direction: 'asc', types: ['string', 'string'], sortKey: 'company_name', idKey: 'id',
 };
 
-export function orderKeyset(field: OrderSortField, direction: Direction): KeysetOrder & { sortKey: string; idKey: string } {
+export function orderKeyset(field: OrderSortField, direction: Direction): PageOrder {
   return { ...ORDER_KEYS[field], idColumn: 'id', idKey: 'id', direction };
 }
 
-/** Integer keys only: a GraphQL ID like "abc" matches nothing instead of failing in PostgreSQL. */
-const intKeys = (keys: readonly Key[]) => keys.map(Number).filter(Number.isSafeInteger);
+/** Parent keys as the column stores them: customer ids are text, sales rep ids integers. */
+const parentKeys = (column: 'customer_id' | 'sales_rep_id', keys: readonly Key[]) =>
+  column === 'customer_id' ? keys.map(String) : integerKeys(keys);
 
 const LINE_AMOUNT = 'l.quantity * l.unit_price * (1 - l.discount)';
-
-const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function filteredCustomers(db: Database, filter: CustomerFilter = {}) {
   const q = db.knex('customers');
   if (filter.country != null) q.where('country', filter.country);
-  if (filter.search) {
-    const like = likePattern(filter.search);
-    q.where((w) => w.whereRaw(`LOWER(company_name) LIKE ? ESCAPE '\\'`, [like]).orWhereRaw(`LOWER(contact_name) LIKE ? ESCAPE '\\'`, [like]));
-  }
+  if (filter.search) whereContains(q, ['company_name', 'contact_name'], filter.search);
+  if (filter.id != null) q.where('id', String(filter.id));
   return q;
 }
 
@@ -124,8 +119,7 @@ export async function customerPage(db: Database, first: number, after?: string |
 }
 
 export async function countCustomers(db: Database, filter?: CustomerFilter | null): Promise<number> {
-  const row = await filteredCustomers(db, filter ?? {}).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredCustomers(db, filter ?? {}));
 }
 
 export async function customersByIds(db: Database, ids: readonly Key[]): Promise<CustomerRow[]> {
@@ -133,7 +127,7 @@ export async function customersByIds(db: Database, ids: readonly Key[]): Promise
 }
 
 export async function salesRepsByIds(db: Database, ids: readonly Key[]): Promise<SalesRepRow[]> {
-  return db.knex('sales_reps').whereIn('id', intKeys(ids));
+  return db.knex('sales_reps').whereIn('id', integerKeys(ids));
 }
 
 export async function allSalesReps(db: Database): Promise<SalesRepRow[]> {
@@ -143,7 +137,7 @@ export async function allSalesReps(db: Database): Promise<SalesRepRow[]> {
 function filteredOrders(db: Database, filter: OrderFilter): Knex.QueryBuilder {
   const q = db.knex('orders');
   if (filter.customerId != null) q.where('customer_id', String(filter.customerId));
-  if (filter.salesRepId != null) q.whereIn('sales_rep_id', intKeys([filter.salesRepId]));
+  if (filter.salesRepId != null) q.whereIn('sales_rep_id', integerKeys([filter.salesRepId]));
   if (filter.status != null) q.whereIn('status', [...filter.status]);
   if (filter.orderedFrom != null) q.where('order_date', '>=', filter.orderedFrom);
   if (filter.orderedTo != null) q.where('order_date', '<=', filter.orderedTo);
@@ -155,12 +149,11 @@ export async function orderPage(db: Database, query: OrderQuery): Promise<Connec
 }
 
 export async function countOrders(db: Database, filter: OrderFilter): Promise<number> {
-  const row = await filteredOrders(db, filter).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
+  return countRows(filteredOrders(db, filter));
 }
 
 export async function ordersByIds(db: Database, ids: readonly Key[]): Promise<OrderRow[]> {
-  return db.knex('orders').whereIn('id', intKeys(ids));
+  return db.knex('orders').whereIn('id', integerKeys(ids));
 }
 
 /** A page of orders of each customer (or sales rep): one statement for all parents. */
@@ -170,20 +163,16 @@ export async function orderPagesBy(
   parentIds: readonly Key[],
   query: OrderQuery,
 ): Promise<OrderRow[]> {
-  const keys = column === 'customer_id' ? parentIds.map(String) : intKeys(parentIds);
-  const source = filteredOrders(db, query.filter).select('orders.*').whereIn(column, keys);
+  const source = filteredOrders(db, query.filter).select('orders.*').whereIn(column, parentKeys(column, parentIds));
   return fetchPagesPerParent<OrderRow>(db.knex, source, column, orderKeyset(query.field, query.direction), query.first, query.after);
 }
 
 export async function countOrdersBy(db: Database, column: 'customer_id' | 'sales_rep_id', parentIds: readonly Key[], filter: OrderFilter) {
-  const keys = column === 'customer_id' ? parentIds.map(String) : intKeys(parentIds);
-  return filteredOrders(db, filter).select({ parent_id: column }).count({ n: '*' }).whereIn(column, keys).groupBy(column) as Promise<
-    { parent_id: Key; n: number }[]
-  >;
+  return countsPerParent<Key>(filteredOrders(db, filter), column, parentKeys(column, parentIds));
 }
 
 export async function linesByOrders(db: Database, orderIds: readonly Key[]): Promise<LineRow[]> {
-  return db.knex('order_lines').whereIn('order_id', intKeys(orderIds)).orderBy(['order_id', 'line_number']);
+  return db.knex('order_lines').whereIn('order_id', integerKeys(orderIds)).orderBy(['order_id', 'line_number']);
 }
 
 /** Order count, revenue and first/last order day per customer, over non-cancelled orders. */
@@ -210,7 +199,7 @@ export async function statsByProducts(db: Database, productIds: readonly Key[]):
     .sum({ units_sold: 'l.quantity' })
     .select(db.knex.raw(`SUM(${LINE_AMOUNT}) AS revenue`))
     .countDistinct({ order_count: 'l.order_id' })
-    .whereIn('l.product_id', intKeys(productIds))
+    .whereIn('l.product_id', integerKeys(productIds))
     .whereNot('o.status', 'CANCELLED')
     .groupBy('l.product_id');
 }

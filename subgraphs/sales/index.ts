@@ -4,6 +4,7 @@ import * as data from './data';
 import { importNorthwind } from './import-northwind';
 import { createLoaders, type SalesLoaders } from './loaders';
 import * as initial from './migrations/001_initial';
+import { applySalesPolicy } from './policy';
 import { resolvers } from './resolvers';
 import { seed } from './seed';
 
@@ -18,4 +19,5 @@ export const sales: Domain<SalesLoaders> = {
   seed,
   isEmpty: async (db) => !(await data.hasAnyCustomerOrOrder(db)),
   importers: { northwind: importNorthwind },
+  applyPolicy: applySalesPolicy,
 };

@@ -1,6 +1,8 @@
+import { postalAddress } from '../../shared/address';
+import { dateArgument } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
-import { badUserInput } from '../../shared/errors';
-import { decodeCursor, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { roundCents } from '../../shared/money';
+import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import { cursorValues } from '../../shared/sql';
 import * as data from './data';
 import type { SalesLoaders } from './loaders';
@@ -12,9 +14,6 @@ type OrderArgs = PageArgs & {
   orderBy?: { field: data.OrderSortField; direction?: 'ASC' | 'DESC' | null } | null;
 };
 
-/** Rounds to cents; `toFixed` first drops float noise, so both engines round a half cent alike. */
-const money = (value: number) => Math.round(Number((value * 100).toFixed(6))) / 100;
-
 const customer = (row: data.CustomerRow) => ({
   id: row.id,
   companyName: row.company_name,
@@ -22,7 +21,7 @@ const customer = (row: data.CustomerRow) => ({
   contactTitle: row.contact_title,
   email: row.email,
   phone: row.phone,
-  address: { street: row.street, city: row.city, region: row.region, postalCode: row.postal_code, country: row.country },
+  address: postalAddress(row),
 });
 
 const salesRep = (row: data.SalesRepRow) => ({
@@ -51,38 +50,24 @@ const orderLine = (row: data.LineRow) => ({
   quantity: row.quantity,
   unitPrice: row.unit_price,
   discount: row.discount,
-  amount: money(row.quantity * row.unit_price * (1 - row.discount)),
+  amount: roundCents(row.quantity * row.unit_price * (1 - row.discount)),
 });
 
-const isId = (value: unknown) => Number.isSafeInteger(value);
-const isText = (value: unknown) => typeof value === 'string';
-const isIsoDate = (value: unknown) =>
-  typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString().startsWith(value);
-
-function checkDate(value: string | null | undefined, argumentName: string) {
-  if (value != null && !isIsoDate(value)) throw badUserInput(`${argumentName} must be a date as YYYY-MM-DD, got "${value}"`, argumentName);
-}
-
-/** Cursors are opaque, not trusted: each keyset value must fit its column, or SQL would fail. */
-function checkCursor(after: string | null | undefined, ...checks: ((value: unknown) => boolean)[]) {
-  if (after && !decodeCursor(after, checks.length).every((value, i) => checks[i](value))) {
-    throw badUserInput('after is not a cursor returned by this field', 'after');
-  }
-}
-
-/** Validated, normalised order-list arguments; also the key of the per-argument loaders. */
+/** Validated, normalised order-list arguments; also the key of the per-argument loaders. The cursor is checked where it is used. */
 function orderQuery(args: OrderArgs): data.OrderQuery {
   const first = pageSize(args.first);
   const { customerId, salesRepId, status, orderedFrom, orderedTo } = args.filter ?? {};
-  checkDate(orderedFrom, 'filter.orderedFrom');
-  checkDate(orderedTo, 'filter.orderedTo');
-  const field = args.orderBy?.field ?? 'ORDER_DATE';
-  checkCursor(args.after, field === 'ID' ? isId : isIsoDate, isId);
   return {
     first,
     after: args.after ?? null,
-    filter: { customerId, salesRepId, status, orderedFrom, orderedTo },
-    field,
+    filter: {
+      customerId,
+      salesRepId,
+      status,
+      orderedFrom: dateArgument(orderedFrom, 'filter.orderedFrom'),
+      orderedTo: dateArgument(orderedTo, 'filter.orderedTo'),
+    },
+    field: args.orderBy?.field ?? 'ORDER_DATE',
     direction: args.orderBy?.direction === 'DESC' ? 'desc' : 'asc',
   };
 }
@@ -115,9 +100,7 @@ export const resolvers = {
   Query: {
     customer: (_: unknown, { id }: { id: string }, ctx: Ctx) => customerById(id, ctx),
     customers: async (_: unknown, args: PageArgs & { filter?: data.CustomerFilter | null }, ctx: Ctx) => {
-      const first = pageSize(args.first);
-      checkCursor(args.after, isText, isText);
-      const page = await data.customerPage(ctx.db, first, args.after, args.filter);
+      const page = await data.customerPage(ctx.db, pageSize(args.first), args.after, args.filter);
       return { ...mapConnection(page, customer), totalCount: () => data.countCustomers(ctx.db, args.filter) };
     },
     order: (_: unknown, { id }: { id: string }, ctx: Ctx) => orderById(id, ctx),
@@ -144,7 +127,7 @@ export const resolvers = {
       const row = await ctx.loaders.customerSummary.load(c.id);
       return {
         orderCount: row?.order_count ?? 0,
-        revenue: money(row?.revenue ?? 0),
+        revenue: roundCents(row?.revenue ?? 0),
         firstOrderDate: row?.first_order_date ?? null,
         lastOrderDate: row?.last_order_date ?? null,
       };
@@ -157,7 +140,7 @@ export const resolvers = {
     salesRep: (o: { salesRepId: number }, _: unknown, ctx: Ctx) => salesRepById(o.salesRepId, ctx),
     lines: (o: { id: number }, _: unknown, ctx: Ctx) => linesOf(o, ctx),
     lineCount: async (o: { id: number }, _: unknown, ctx: Ctx) => (await linesOf(o, ctx)).length,
-    total: async (o: { id: number }, _: unknown, ctx: Ctx) => money((await linesOf(o, ctx)).reduce((sum, line) => sum + line.amount, 0)),
+    total: async (o: { id: number }, _: unknown, ctx: Ctx) => roundCents((await linesOf(o, ctx)).reduce((sum, line) => sum + line.amount, 0)),
   },
 
   OrderLine: {
@@ -181,7 +164,7 @@ export const resolvers = {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
     salesStats: async (p: { id: string }, _: unknown, ctx: Ctx) => {
       const row = await ctx.loaders.productStats.load(p.id);
-      return { unitsSold: row?.units_sold ?? 0, revenue: money(row?.revenue ?? 0), orderCount: row?.order_count ?? 0 };
+      return { unitsSold: row?.units_sold ?? 0, revenue: roundCents(row?.revenue ?? 0), orderCount: row?.order_count ?? 0 };
     },
   },
 };

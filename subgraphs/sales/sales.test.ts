@@ -207,11 +207,21 @@ describe.each(dialects)('sales subgraph on %s', (dialect) => {
       `{ orders(filter: { orderedFrom: "2024-02-30" }) { nodes { id } } }`,
       `{ orders(filter: { orderedTo: "yesterday" }) { nodes { id } } }`,
       `{ salesRep(id: "1") { orders(filter: { orderedFrom: "2024-1-5" }) { nodes { id } } } }`,
+      // Cursors and dates PostgreSQL would refuse: an id beyond its integer, a NUL, year 0.
+      `{ orders(after: "${encodeCursor(['2024-01-01', 1e12])}") { nodes { id } } }`,
+      `{ customers(after: "${encodeCursor(['A\u0000', 'C000001'])}") { nodes { id } } }`,
+      `{ customer(id: "C000001") { orders(after: "${encodeCursor([5, 'x'])}", orderBy: { field: ID }) { nodes { id } } } }`,
+      `{ orders(filter: { orderedFrom: "0000-01-01" }) { nodes { id } } }`,
     ];
     for (const query of bad) {
       const res = await sg.query(query);
       expect(res.errors?.[0].extensions.code, query).toBe('BAD_USER_INPUT');
     }
+  });
+
+  it('finds nothing, and no error, for integer ids no row can have', async () => {
+    const data = await ok(`{ salesRep(id: "99999999999") { id } order(id: "1e3") { id } orders(filter: { salesRepId: "abc" }) { totalCount } }`);
+    expect(data).toEqual({ salesRep: null, order: null, orders: { totalCount: 0 } });
   });
 
   it('loads orders and customers with nested relations in a constant number of statements', async () => {

@@ -1,3 +1,4 @@
+import { addressColumns } from '../../shared/address';
 import type { Database } from '../../shared/db';
 import { insertInChunks } from '../../shared/db';
 import { demoCustomer, demoOrder, demoSalesRep, forEachBatch, type DemoWorld } from '../../shared/demo-data';
@@ -15,7 +16,7 @@ export async function seed(db: Database, world: DemoWorld, onProgress: SeedProgr
         const c = demoCustomer(world, i);
         customers.push({
           id: c.id, company_name: c.companyName, contact_name: c.contactName, contact_title: c.contactTitle, email: c.email, phone: c.phone,
-          street: c.address.street, city: c.address.city, region: null, postal_code: c.address.postalCode, country: c.address.country,
+          ...addressColumns(c.address),
         });
       }
       await insertInChunks(trx, 'customers', customers);

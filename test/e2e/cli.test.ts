@@ -67,7 +67,13 @@ describe('the meshgate command, as real processes', () => {
       expect(start.out()).toMatch(new RegExp(`✓ ${d.name}\\s+http://127\\.0\\.0\\.1:\\d+/graphql`));
       expect(fs.existsSync(path.join(dir, 'data', `${d.name}.sqlite`))).toBe(true);
     }
-    const res = await postGraphql(url, '{ orders(first: 2) { nodes { id total customer { companyName } lines { product { name } } shipments { status } } } }');
+    // Governed from the first start: anonymous callers get PUBLIC data only, so mint a token as the README says.
+    const query = '{ orders(first: 2) { nodes { id total customer { companyName } lines { product { name } } shipments { status } } } }';
+    const anonymous = await postGraphql(url, query);
+    expect(anonymous.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const token = meshgate(['token', '--sub', 'e2e', '--roles', 'analyst'], { MESHGATE_DATA_DIR: path.join(dir, 'data'), MESHGATE_JWT_SECRET: '' });
+    expect(await token.exited).toBe(0);
+    const res = await postGraphql(url, query, undefined, { authorization: `Bearer ${token.out().trim()}` });
     expect(res.errors).toBeUndefined();
     expect(res.data.orders.nodes).toHaveLength(2);
     expect(res.data.orders.nodes[0].lines[0].product.name).toEqual(expect.any(String));

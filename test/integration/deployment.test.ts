@@ -7,7 +7,8 @@ import { domains } from '../../subgraphs';
 
 // compose.yaml describes production; the code reads its own defaults and environment. These
 // checks keep the two from drifting: names, ports and variables must be the ones the code uses.
-const compose = YAML.parse(fs.readFileSync('compose.yaml', 'utf8'));
+// Merge keys (<<: *subgraph-env) as Docker Compose applies them.
+const compose = YAML.parse(fs.readFileSync('compose.yaml', 'utf8'), { merge: true });
 const config = loadConfig('supergraph.yaml', {});
 const envOf = (service: string): Record<string, string> => {
   const env = compose.services[service].environment;
@@ -44,8 +45,14 @@ describe('compose.yaml agrees with the code', () => {
     expect(compose.services.gateway.ports).toEqual(['4000:4000']);
   });
 
-  it('keeps secrets out of the file', () => {
+  it('keeps secrets out of the file, and gives gateway and subgraphs the same signing secret', () => {
     expect(compose.services.postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD/);
-    expect(fs.readFileSync('.env.example', 'utf8')).toContain('POSTGRES_PASSWORD=');
+    for (const service of [...config.subgraphs.map((s) => s.name), 'gateway']) {
+      expect(compose.services[service].environment.MESHGATE_SUBGRAPH_SECRET, service).toMatch(/^\$\{MESHGATE_SUBGRAPH_SECRET:\?/);
+      expect(compose.services[service].environment.NODE_ENV, service).toBe('production');
+    }
+    expect(compose.services.gateway.environment.MESHGATE_JWKS_URL).toMatch(/^\$\{MESHGATE_JWKS_URL:\?/);
+    const example = fs.readFileSync('.env.example', 'utf8');
+    for (const name of ['POSTGRES_PASSWORD', 'MESHGATE_SUBGRAPH_SECRET', 'MESHGATE_JWKS_URL']) expect(example).toContain(`${name}=`);
   });
 });

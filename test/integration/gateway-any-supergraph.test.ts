@@ -1,25 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSupergraph } from '../../cli/commands/gateway';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { products, reviews, startFixture, users, type RunningFixture } from '../fixtures/foreign';
+import { cli } from '../support/cli';
 import { postGraphql } from '../support/subgraph';
-
-/** Runs the CLI in-process and captures what it prints. */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => ((out += chunk), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => ((err += chunk), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 describe('meshgate serves any Federation 2 supergraph', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-foreign-'));
@@ -29,8 +16,19 @@ describe('meshgate serves any Federation 2 supergraph', () => {
 
   beforeAll(async () => {
     running = await Promise.all((['accounts', 'products', 'reviews'] as const).map(startFixture));
-    const config = ['subgraphs:', ...running.flatMap((f) => [`  ${f.name}:`, `    routing_url: ${f.url}`, `    schema:`, `      subgraph_url: ${f.url}`])];
-    fs.writeFileSync(path.join(dir, 'supergraph.yaml'), config.join('\n'));
+    // The fixtures are not Meshgate domains: no data-product.yaml, so each gets an inline owner.
+    const config = (withOwner: (name: string) => boolean) => [
+      'subgraphs:',
+      ...running.flatMap((f) => [
+        `  ${f.name}:`,
+        `    routing_url: ${f.url}`,
+        `    schema:`,
+        `      subgraph_url: ${f.url}`,
+        ...(withOwner(f.name) ? [`    owner:`, `      team: ${f.name} team`, `      contact: ${f.name}@example.com`] : []),
+      ]),
+    ];
+    fs.writeFileSync(path.join(dir, 'supergraph.yaml'), config(() => true).join('\n'));
+    fs.writeFileSync(path.join(dir, 'unowned.yaml'), config((name) => name !== 'reviews').join('\n'));
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -38,14 +36,43 @@ describe('meshgate serves any Federation 2 supergraph', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('`meshgate compose` introspects the running subgraphs and writes the supergraph', async () => {
+  it('`meshgate compose` introspects the running subgraphs and writes the supergraph; their unclassified fields get the default classification', async () => {
     const output = path.join(dir, 'supergraph.graphql');
-    const res = await cli('compose', '--config', path.join(dir, 'supergraph.yaml'), '--output', output);
-    expect(res.err).toBe('');
+    const res = await cli('compose', '--config', path.join(dir, 'supergraph.yaml'), '--output', output, '--default-classification', 'INTERNAL');
     expect(res.code).toBe(0);
     expect(res.out).toContain('composed 3 subgraphs (accounts, products, reviews)');
+    expect(res.err).toContain('warning: UNCLASSIFIED_FIELD: 5 field(s) of subgraph "accounts" have no classification and get the policy default INTERNAL: Query.me, Query.users, User.id, User.name, User.username');
+    expect(res.err).toContain('subgraph "products" have no classification');
+    expect(res.err).toContain('subgraph "reviews" have no classification');
     const sdl = fs.readFileSync(output, 'utf8');
     for (const f of running) expect(sdl).toContain(`url: "${f.url}"`);
+    // The gateway start-up accepts the file only with a default classification too.
+    await expect(loadSupergraph({ supergraph: output })).rejects.toMatchObject({ code: 'GOVERNANCE_FAILED' });
+    expect(await loadSupergraph({ supergraph: output, defaultClassification: 'INTERNAL' })).toBe(sdl);
+  });
+
+  it('without a default classification, `meshgate compose` fails with UNCLASSIFIED_FIELD for every field of theirs, exit 1', async () => {
+    const output = path.join(dir, 'never.graphql');
+    const res = await cli('compose', '--config', path.join(dir, 'supergraph.yaml'), '--output', output);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('GOVERNANCE_FAILED: 18 problem(s) composing');
+    const fields = {
+      accounts: ['Query.me', 'Query.users', 'User.id', 'User.name', 'User.username'],
+      products: ['Query.topProducts', 'Product.upc', 'Product.name', 'Product.price', 'Product.weight'],
+      reviews: ['Review.id', 'Review.body', 'Review.author', 'Review.product', 'User.id', 'User.reviews', 'Product.upc', 'Product.reviews'],
+    };
+    for (const [subgraph, coordinates] of Object.entries(fields)) {
+      for (const c of coordinates) expect(res.err).toContain(`UNCLASSIFIED_FIELD: Field "${c}" in subgraph "${subgraph}" has no classification`);
+    }
+    expect(res.err.match(/UNCLASSIFIED_FIELD/g)).toHaveLength(18);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it('fails with MISSING_OWNER naming a subgraph without owner, exit 1', async () => {
+    const res = await cli('compose', '--config', path.join(dir, 'unowned.yaml'), '--output', path.join(dir, 'never.graphql'), '--default-classification', 'INTERNAL');
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('GOVERNANCE_FAILED: 1 problem(s)');
+    expect(res.err).toContain('MISSING_OWNER: Subgraph "reviews" has no owner: it has no descriptor (data-product.yaml) and it has no inline owner');
   });
 
   it('answers cross-subgraph queries from the composed file', async () => {

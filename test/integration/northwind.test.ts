@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main';
 import { createDb } from '../../shared/db';
 import { parseCsv } from '../../shared/csv';
 import { readNorthwind } from '../../shared/datasets/northwind';
 import { domains } from '../../subgraphs';
+import { cli } from '../support/cli';
 import { dialects, TEST_DATABASE_URL } from '../support/db';
 import { startMesh, type RunningMesh } from '../support/mesh';
 
@@ -25,20 +25,6 @@ const hundredths = (value: string) => Math.round(Number(value) * 100);
 const amount = (d: Record<string, string>) => hundredths(d.unit_price) * Number(d.quantity) * (100 - hundredths(d.discount));
 /** Ten-thousandths to money, half a cent rounded up as the service does (MAISD's revenue is 9,736.075). */
 const money = (tenThousandths: number) => Math.round(tenThousandths / 100) / 100;
-
-/** Runs the CLI in-process and captures what it prints. */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => ((out += chunk), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => ((err += chunk), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 describe.skipIf(!present)('Northwind', () => {
   const expected = () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeSupergraph } from '../../gateway/compose';
+import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import type { Database, Dialect } from '../../shared/db';
 import { prepareDatabase } from '../../shared/subgraph-main';
@@ -11,6 +12,8 @@ import { postGraphql } from './subgraph';
 
 export interface RunningMesh {
   gatewayUrl: string;
+  /** The composed supergraph the gateway serves (to start another gateway over the same services). */
+  supergraphSdl: string;
   gateway: MeshgateGateway;
   services: Record<string, { service: SubgraphService; db: Database; url: string }>;
   query(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: any[] }>;
@@ -23,6 +26,10 @@ export interface MeshOptions {
   scale?: number;
   /** Fill each domain's database before the services start (instead of demo data). */
   load?: (domain: string, db: Database) => Promise<void>;
+  /** A secret shared by every subgraph and the gateway: subgraphs then execute only gateway-signed requests. */
+  subgraphSecret?: string;
+  /** The gateway's request pipeline (default none: ungoverned). */
+  plugins?: MeshgatePlugin[];
 }
 
 /** The whole demo mesh in one process: every domain on its own port and database, plus the gateway. */
@@ -35,7 +42,7 @@ export async function startMesh(dialect: Dialect, options: MeshOptions = {}): Pr
       stops.push(() => db.close());
       await prepareDatabase(domain, db, { scale: options.scale ?? 0.05, seedDemo: !options.load });
       await options.load?.(domain.name, db);
-      const service = await createSubgraphService(domain, db);
+      const service = await createSubgraphService(domain, db, undefined, { secret: options.subgraphSecret });
       const url = await service.listen(0);
       stops.push(() => service.stop());
       services[domain.name] = { service, db, url };
@@ -46,14 +53,16 @@ export async function startMesh(dialect: Dialect, options: MeshOptions = {}): Pr
         routingUrl: `${services[d.name].url}/graphql`,
         origin: path.relative(process.cwd(), d.schemaFile),
         sdl: fs.readFileSync(d.schemaFile, 'utf8'),
+        descriptor: path.join(path.dirname(d.schemaFile), 'data-product.yaml'),
       })),
     );
     if (!composed.ok) throw new Error(`demo mesh does not compose: ${JSON.stringify(composed.problems, null, 2)}`);
-    const gateway = await createGateway({ supergraphSdl: composed.supergraphSdl });
+    const gateway = await createGateway({ supergraphSdl: composed.supergraphSdl, subgraphSecret: options.subgraphSecret, plugins: options.plugins });
     const gatewayUrl = await gateway.listen(0);
     stops.push(() => gateway.stop());
     return {
       gatewayUrl,
+      supergraphSdl: composed.supergraphSdl,
       gateway,
       services,
       query: (query, variables) => postGraphql(`${gatewayUrl}/graphql`, query, variables),

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { DEFAULT_POLICY_FILE, loadPolicy } from '../policies';
+import type { Policy } from '../policies/types';
+import { MeshgateError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { readClassifications } from './governance';
+import { useAuthenticate } from './plugins/authenticate';
+import { useAuthorize, type AuthorizationMode } from './plugins/authorize';
+import { useIntrospection } from './plugins/introspection';
+import { useMask } from './plugins/mask';
+import type { MeshgatePlugin } from './plugins/types';
+
+export interface GovernanceSettings {
+  /** The policy file (`meshgate.policy`), resolved against the config's folder; default policies/policy.yaml. */
+  policyFile: string;
+  mode: AuthorizationMode;
+}
+
+const MODES: AuthorizationMode[] = ['enforce', 'strict', 'dry-run'];
+
+/** Reads `meshgate.policy` and `meshgate.governance` from the config's `meshgate:` section. */
+export function governanceSettings(settings: Record<string, unknown>, baseDir: string): GovernanceSettings {
+  const policy = settings.policy;
+  if (policy !== undefined && typeof policy !== 'string') throw new MeshgateError('CONFIG_INVALID', 'meshgate.policy must be the path of a policy file');
+  const governance = (settings.governance ?? {}) as Record<string, unknown>;
+  const mode = governance.mode ?? 'enforce';
+  if (!MODES.includes(mode as AuthorizationMode)) {
+    throw new MeshgateError('CONFIG_INVALID', `meshgate.governance.mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+  return { policyFile: policy ? path.resolve(baseDir, policy) : DEFAULT_POLICY_FILE, mode: mode as AuthorizationMode };
+}
+
+export interface PipelineOptions {
+  /** The config's `meshgate:` section and the folder its relative paths resolve against. */
+  settings: Record<string, unknown>;
+  baseDir: string;
+  /** A loaded policy; default: the one `meshgate.policy` names. */
+  policy?: Policy;
+  logger?: Logger;
+}
+
+/**
+ * The governed gateway's request pipeline, in order: who is asking, what they may discover,
+ * what they may read, and what leaves the gateway masked. Each step is one file in plugins/.
+ */
+export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlugin[]; policy: Policy } {
+  const { policyFile, mode } = governanceSettings(options.settings, options.baseDir);
+  const policy = options.policy ?? loadPolicy(policyFile);
+  const classified = { policy, readClassifications, defaultClassification: policy.defaultClassification };
+  const plugins = [
+    useAuthenticate({ settings: options.settings.auth, baseDir: options.baseDir, anonymous: policy.anonymous, logger: options.logger }),
+    useIntrospection({ ...classified, anonymous: process.env.NODE_ENV !== 'production' }),
+    useAuthorize({ ...classified, mode, logger: options.logger }),
+    useMask({ policy }),
+  ];
+  return { plugins, policy };
+}

@@ -1,0 +1,112 @@
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import type { Policy } from '../../policies/types';
+import type { Classification, Level } from '../../shared/classification';
+import type { Logger } from '../../shared/logger';
+import { buildFieldCatalog } from '../authorization/catalog';
+import { planAuthorization, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
+import { walkOperation } from '../authorization/walk';
+import type { GatewayContext, MeshgatePlugin } from './types';
+
+export type AuthorizationMode = 'enforce' | 'strict' | 'dry-run';
+
+export interface AuthorizeOptions {
+  policy: Policy;
+  /**
+   * `enforce` (default): denied fields are removed before planning and reported as FORBIDDEN
+   * errors with null data; `strict`: any denied field rejects the whole operation; `dry-run`:
+   * decisions are made and logged, nothing is removed or masked.
+   */
+  mode?: AuthorizationMode;
+  /** Reads `Type.field` → classification from the supergraph SDL. */
+  readClassifications(supergraphSdl: string): Map<string, Classification>;
+  /** Classification of unclassified fields (foreign subgraphs); absent = they are denied. */
+  defaultClassification?: Level;
+  /** Cached plans (operation × principal attributes × @skip/@include variables); default 5,000. */
+  cacheSize?: number;
+  logger?: Logger;
+}
+
+/** What authorize leaves for the steps after it (mask, audit) in `context.state.authorize`. */
+export interface AuthorizeState {
+  plan: AuthorizationPlan;
+  mode: AuthorizationMode;
+}
+
+/** Variables that @skip/@include read: they change which fields run, so they are part of the cache key. */
+function directiveVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Directive(node) {
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return;
+      for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+    },
+  });
+  return [...names].sort();
+}
+
+/**
+ * The authorize step: every field the operation selects gets a decision (allow, mask, deny) from
+ * the policy before any subgraph is called. Denied fields leave the document, which gets a new
+ * query hash so Apollo's plan cache never serves one role's plan to another.
+ */
+export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
+  const mode = options.mode ?? 'enforce';
+  const cacheSize = options.cacheSize ?? 5_000;
+  const plans = new Map<string, AuthorizationPlan>();
+  const variablesOf = new Map<string, string[]>();
+  let catalog: FieldCatalog | undefined;
+
+  return {
+    name: 'authorize',
+    onSupergraph({ sdl }) {
+      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification);
+      plans.clear();
+    },
+    apollo: {
+      async requestDidStart() {
+        return {
+          async didResolveOperation(rc) {
+            const context: GatewayContext = rc.contextValue;
+            const document = rc.document;
+            const operation = rc.operation;
+            if (!operation) return; // Apollo has already refused documents without a matching operation
+            if (!catalog) throw new GraphQLError('the gateway has no supergraph yet', { extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+            const variables = rc.request.variables ?? {};
+            let used = variablesOf.get(rc.queryHash);
+            if (!used) variablesOf.set(rc.queryHash, (used = directiveVariables(document)));
+            const key = `${rc.queryHash}|${rc.operationName ?? ''}|${options.policy.principalKey(context.principal)}|${JSON.stringify(used.map((v) => variables[v]))}`;
+            let plan = plans.get(key);
+            if (plan) {
+              plans.delete(key); // refresh its place: the cache evicts the least recently used
+            } else {
+              const fragments: Record<string, FragmentDefinitionNode> = {};
+              for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+              const { fields } = walkOperation(rc.schema, operation, fragments, variables);
+              plan = await planAuthorization(document, rc.queryHash, fields, context.principal, options.policy, catalog);
+              if (plans.size >= cacheSize) plans.delete(plans.keys().next().value!);
+            }
+            plans.set(key, plan);
+            context.state.authorize = { plan, mode } satisfies AuthorizeState;
+
+            if (plan.denied.length === 0) return;
+            if (mode === 'dry-run') {
+              options.logger?.info({ requestId: context.requestId, denied: plan.denied.map((d) => d.coordinate) }, 'dry-run: would deny fields');
+              return;
+            }
+            if (mode === 'strict') {
+              throw new GraphQLError(`Not authorized to read ${plan.denied.map((d) => d.coordinate).join(', ')}`, {
+                extensions: { code: 'FORBIDDEN', coordinates: plan.denied.map((d) => d.coordinate), http: { status: 403 } },
+              });
+            }
+            // Replace, never mutate: the original document is cached by Apollo for other callers.
+            // The request context's fields are typed read-only for plugins; the gateway executes these.
+            const writable = rc as { document: DocumentNode; operation: unknown; queryHash: string };
+            writable.document = plan.document;
+            writable.operation = getOperationAST(plan.document, rc.operationName);
+            writable.queryHash = plan.queryHash;
+          },
+        };
+      },
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
+import { execute, GraphQLError, isInterfaceType, isObjectType, Kind, type GraphQLSchema } from 'graphql';
+import type { Policy } from '../../policies/types';
+import type { Classification, Level } from '../../shared/classification';
+import type { Principal } from '../../shared/principal';
+import { buildFieldCatalog } from '../authorization/catalog';
+import type { FieldCatalog } from '../authorization/plan';
+import type { MeshgatePlugin } from './types';
+
+export interface IntrospectionOptions {
+  policy: Policy;
+  readClassifications(supergraphSdl: string): Map<string, Classification>;
+  defaultClassification?: Level;
+  /** Whether anonymous callers may introspect at all (default true; production turns it off). */
+  anonymous?: boolean;
+}
+
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/**
+ * The introspection step: a caller discovers only the fields it may read. Introspection is
+ * answered from the API schema without the fields the policy denies this principal (cached per
+ * principal attributes); combined with data fields in one operation, it is refused.
+ */
+export function useIntrospection(options: IntrospectionOptions): MeshgatePlugin {
+  let apiSchema: GraphQLSchema | undefined;
+  let catalog: FieldCatalog | undefined;
+  const schemas = new Map<string, Promise<GraphQLSchema>>();
+
+  const readable = async (principal: Principal, coordinate: string) => {
+    const info = catalog!(coordinate);
+    return info !== undefined && (await options.policy.decide(principal, info)).decision !== 'deny';
+  };
+
+  const schemaFor = async (principal: Principal): Promise<GraphQLSchema> => {
+    const schema = apiSchema!;
+    const hidden = new Set<string>();
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
+      for (const field of Object.keys(type.getFields())) {
+        const coordinate = `${type.name}.${field}`;
+        if (!(await readable(principal, coordinate))) hidden.add(coordinate);
+      }
+    }
+    return pruneSchema(
+      mapSchema(schema, {
+        [MapperKind.COMPOSITE_FIELD]: (config, fieldName, typeName) => (hidden.has(`${typeName}.${fieldName}`) ? null : config),
+      }),
+    );
+  };
+
+  return {
+    name: 'introspection',
+    onSupergraph({ sdl, apiSchema: schema }) {
+      apiSchema = schema;
+      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification);
+      schemas.clear();
+    },
+    apollo: {
+      async requestDidStart() {
+        return {
+          async responseForOperation(rc) {
+            const roots = rc.operation.selectionSet.selections;
+            const introspects = roots.some((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value));
+            if (!introspects) return null;
+            const onlyIntrospection = roots.every((s) => s.kind === Kind.FIELD && (INTROSPECTION_FIELDS.has(s.name.value) || s.name.value === '__typename'));
+            if (!onlyIntrospection) {
+              throw new GraphQLError('introspection cannot be combined with data fields in one operation', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            }
+            const principal = rc.contextValue.principal;
+            if (principal.subject === null && options.anonymous === false) {
+              throw new GraphQLError('introspection needs an authenticated caller', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+            }
+            const key = options.policy.principalKey(principal);
+            let schema = schemas.get(key);
+            if (!schema) schemas.set(key, (schema = schemaFor(principal)));
+            const result = await execute({ schema: await schema, document: rc.document, variableValues: rc.request.variables, operationName: rc.operationName });
+            return { http: rc.response.http, body: { kind: 'single', singleResult: { data: result.data as Record<string, unknown>, errors: result.errors?.map((e) => e.toJSON()) } } };
+          },
+        };
+      },
+    },
+  };
+}
