@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_POLICY_FILE, loadPolicy } from '../policies';
+import { assertKnownPolicies, DEFAULT_POLICY_FILE, loadPolicy } from '../policies';
 import type { Policy } from '../policies/types';
 import { MeshgateError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -50,7 +50,7 @@ export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlu
   const plugins = [
     useAuthenticate({ settings: options.settings.auth, baseDir: options.baseDir, anonymous: policy.anonymous, logger: options.logger }),
     useIntrospection({ ...classified, anonymous: process.env.NODE_ENV !== 'production' }),
-    useAuthorize({ ...classified, mode, logger: options.logger }),
+    useAuthorize({ ...classified, mode, checkRequirements: (requirements) => assertKnownPolicies(requirements), logger: options.logger }),
     useMask({ policy }),
   ];
   return { plugins, policy };

@@ -62,11 +62,18 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   });
   const plugins = options.plugins ?? [];
   // Steps that need the supergraph (classifications, directives) get it on every load or update.
+  // Apollo wraps what they throw; the first such error is kept to report as it was thrown.
+  let supergraphError: unknown;
   const supergraphListener: ApolloServerPlugin<GatewayContext> = {
     async serverWillStart() {
       return {
         schemaDidLoadOrUpdate({ apiSchema, coreSupergraphSdl }) {
-          for (const plugin of plugins) plugin.onSupergraph?.({ sdl: coreSupergraphSdl!, apiSchema });
+          try {
+            for (const plugin of plugins) plugin.onSupergraph?.({ sdl: coreSupergraphSdl!, apiSchema });
+          } catch (err) {
+            supergraphError ??= err;
+            throw err;
+          }
         },
       };
     },
@@ -82,7 +89,12 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     // "Did you mean …?" would name fields a caller may not be allowed to discover.
     hideSchemaDetailsFromClientErrors: true,
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (err) {
+    await closeFetcher();
+    throw supergraphError ?? err;
+  }
 
   const createContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
     const context: GatewayContext = { requestId: randomUUID(), principal: ANONYMOUS, state: {} };

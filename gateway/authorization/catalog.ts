@@ -1,5 +1,5 @@
 import type { Classification, Level } from '../../shared/classification';
-import type { FieldInfo } from '../../policies/types';
+import type { FieldInfo, FieldRequirements } from '../../policies/types';
 import type { FieldCatalog } from './plan';
 import { noRequirements, readRequirements } from './requirements';
 
@@ -12,8 +12,8 @@ export function buildFieldCatalog(
   supergraphSdl: string,
   classifications: Map<string, Classification>,
   defaultClassification?: Level,
+  requirements: Map<string, FieldRequirements> = readRequirements(supergraphSdl),
 ): FieldCatalog {
-  const requirements = readRequirements(supergraphSdl);
   const infos = new Map<string, FieldInfo | undefined>();
   return (coordinate) => {
     if (infos.has(coordinate)) return infos.get(coordinate);

@@ -1,9 +1,10 @@
 import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
-import type { Policy } from '../../policies/types';
+import type { FieldRequirements, Policy } from '../../policies/types';
 import type { Classification, Level } from '../../shared/classification';
 import type { Logger } from '../../shared/logger';
 import { buildFieldCatalog } from '../authorization/catalog';
 import { planAuthorization, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
+import { readRequirements } from '../authorization/requirements';
 import { walkOperation } from '../authorization/walk';
 import type { GatewayContext, MeshgatePlugin } from './types';
 
@@ -21,6 +22,11 @@ export interface AuthorizeOptions {
   readClassifications(supergraphSdl: string): Map<string, Classification>;
   /** Classification of unclassified fields (foreign subgraphs); absent = they are denied. */
   defaultClassification?: Level;
+  /**
+   * Checks a newly loaded supergraph's requirements before it is served (e.g. that every
+   * `@policy` name has a rule); throwing stops the gateway from serving it.
+   */
+  checkRequirements?(requirements: Map<string, FieldRequirements>): void;
   /** Cached plans (operation × principal attributes × @skip/@include variables); default 5,000. */
   cacheSize?: number;
   logger?: Logger;
@@ -59,7 +65,9 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
   return {
     name: 'authorize',
     onSupergraph({ sdl }) {
-      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification);
+      const requirements = readRequirements(sdl);
+      options.checkRequirements?.(requirements);
+      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification, requirements);
       plans.clear();
     },
     apollo: {

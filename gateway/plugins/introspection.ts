@@ -1,5 +1,15 @@
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
-import { execute, GraphQLError, isInterfaceType, isObjectType, Kind, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  getNamedType,
+  GraphQLError,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type GraphQLInterfaceType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Policy } from '../../policies/types';
 import type { Classification, Level } from '../../shared/classification';
 import type { Principal } from '../../shared/principal';
@@ -35,11 +45,27 @@ export function useIntrospection(options: IntrospectionOptions): MeshgatePlugin 
   const schemaFor = async (principal: Principal): Promise<GraphQLSchema> => {
     const schema = apiSchema!;
     const hidden = new Set<string>();
-    for (const type of Object.values(schema.getTypeMap())) {
-      if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
+    const composite = Object.values(schema.getTypeMap()).filter(
+      (type): type is GraphQLObjectType | GraphQLInterfaceType => !type.name.startsWith('__') && (isObjectType(type) || isInterfaceType(type)),
+    );
+    for (const type of composite) {
       for (const field of Object.keys(type.getFields())) {
         const coordinate = `${type.name}.${field}`;
         if (!(await readable(principal, coordinate))) hidden.add(coordinate);
+      }
+    }
+    // A type left without fields disappears, and so must every field that returns it.
+    for (let changed = true; changed; ) {
+      changed = false;
+      const empty = new Set(composite.filter((t) => Object.keys(t.getFields()).every((f) => hidden.has(`${t.name}.${f}`))).map((t) => t.name));
+      for (const type of composite) {
+        for (const [name, field] of Object.entries(type.getFields())) {
+          const coordinate = `${type.name}.${name}`;
+          if (!hidden.has(coordinate) && empty.has(getNamedType(field.type).name)) {
+            hidden.add(coordinate);
+            changed = true;
+          }
+        }
       }
     }
     return pruneSchema(
@@ -64,13 +90,14 @@ export function useIntrospection(options: IntrospectionOptions): MeshgatePlugin 
             const introspects = roots.some((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value));
             if (!introspects) return null;
             const onlyIntrospection = roots.every((s) => s.kind === Kind.FIELD && (INTROSPECTION_FIELDS.has(s.name.value) || s.name.value === '__typename'));
-            if (!onlyIntrospection) {
-              throw new GraphQLError('introspection cannot be combined with data fields in one operation', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-            }
+            // Errors thrown here would surface as INTERNAL_SERVER_ERROR: answer refusals as responses.
+            const refuse = (status: number, code: string, message: string) => {
+              rc.response.http.status = status;
+              return { http: rc.response.http, body: { kind: 'single' as const, singleResult: { errors: [new GraphQLError(message, { extensions: { code } }).toJSON()] } } };
+            };
+            if (!onlyIntrospection) return refuse(400, 'BAD_USER_INPUT', 'introspection cannot be combined with data fields in one operation');
             const principal = rc.contextValue.principal;
-            if (principal.subject === null && options.anonymous === false) {
-              throw new GraphQLError('introspection needs an authenticated caller', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-            }
+            if (principal.subject === null && options.anonymous === false) return refuse(403, 'FORBIDDEN', 'introspection needs an authenticated caller');
             const key = options.policy.principalKey(principal);
             let schema = schemas.get(key);
             if (!schema) schemas.set(key, (schema = schemaFor(principal)));
