@@ -21,10 +21,10 @@ function evaluations(principal: Principal, data: PolicyData): { roleName: string
   return known.length ? known : [{ roleName: null, role: undefined }];
 }
 
-async function decideForRole(ctx: RuleContext, trees: FieldTrees): Promise<FieldDecision> {
-  // Rules see no parent value (row-level rules run in the subgraphs) and no arguments.
+async function decideForRole(ctx: RuleContext, trees: FieldTrees, args: Record<string, unknown>): Promise<FieldDecision> {
+  // Rules see the field's arguments but no parent value: row-level rules run in the subgraphs.
   const info = { fieldName: ctx.field.fieldName, parentType: { name: ctx.field.typeName } } as unknown as GraphQLResolveInfo;
-  const run = async (r: ShieldRule) => (await r.resolve(undefined as unknown as object, {}, ctx, info, SHIELD_OPTIONS)) === true;
+  const run = async (r: ShieldRule) => (await r.resolve(undefined as unknown as object, args, ctx, info, SHIELD_OPTIONS)) === true;
   if (await run(trees.clear)) return { decision: 'allow', reason: await explain(canReadInClear, run) };
   if (await run(trees.masked)) return { decision: 'mask', reason: await explain(canReadMasked, run) };
   return { decision: 'deny', reason: await explain(trees.clear, run) };
@@ -34,12 +34,12 @@ async function decideForRole(ctx: RuleContext, trees: FieldTrees): Promise<Field
  * Several roles: the most permissive outcome over the roles, each judged on its own (a role's
  * clearance never combines with another role's grant). Ties keep the first role, by name.
  */
-export async function decide(principal: Principal, field: FieldInfo, data: PolicyData, trees: FieldTrees): Promise<FieldDecision> {
+export async function decide(principal: Principal, field: FieldInfo, data: PolicyData, trees: FieldTrees, args: Record<string, unknown> = {}): Promise<FieldDecision> {
   const view = viewOf(principal);
   let best: FieldDecision | undefined;
   for (const { roleName, role } of evaluations(principal, data)) {
     const ctx: RuleContext = { principal: view, field, data, roleName, role, _shield: { cache: {} } };
-    const outcome = await decideForRole(ctx, trees);
+    const outcome = await decideForRole(ctx, trees, args);
     if (!best || RANK[outcome.decision] > RANK[best.decision]) best = outcome;
     if (best.decision === 'allow') break;
   }

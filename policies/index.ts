@@ -42,12 +42,25 @@ export function createPolicy(data: PolicyData, options: PolicyOptions = {}): Pol
     return found;
   };
   return {
-    decide: (principal: Principal, field: FieldInfo) => decide(principal, field, data, treesFor(field)),
+    decide: (principal: Principal, field: FieldInfo, args?: Record<string, unknown>) => decide(principal, field, data, treesFor(field), args),
+    readsArguments: readsArguments(ruleSet),
     mask: createMask(data.masking),
     principalKey,
     anonymous: data.anonymous,
     ...(data.defaultClassification && { defaultClassification: data.defaultClassification }),
   };
+}
+
+/**
+ * Whether any domain or named rule is an `inputRule` (graphql-shield exports no class to test
+ * with `instanceof`; its logic rules keep their operands in `rules`).
+ */
+function readsArguments(ruleSet: RuleSet): boolean {
+  const isInput = (rule: unknown): boolean =>
+    typeof rule === 'object' && rule !== null &&
+    (rule.constructor?.name === 'InputRule' || (Array.isArray((rule as { rules?: unknown }).rules) && (rule as { rules: unknown[] }).rules.some(isInput)));
+  const domainRules = ruleSet.domains.flatMap((d) => Object.values(d.rules).flatMap((r) => (typeof (r as ShieldRule).resolve === 'function' ? [r] : Object.values(r))));
+  return [...domainRules, ...Object.values(ruleSet.namedPolicies)].some(isInput);
 }
 
 /** Loads `policy.yaml` (default: the one next to this file) with the rules in `policies/`. */

@@ -34,8 +34,13 @@ export interface FieldDecision {
  * a field no rule allows is denied.
  */
 export interface Policy {
-  /** Decides one field for one principal; the gateway caches by (operation, `principalKey`). */
-  decide(principal: Principal, field: FieldInfo): Promise<FieldDecision>;
+  /**
+   * Decides one field for one principal, given the field's argument values (what `inputRule`s
+   * see). The gateway caches by (operation, `principalKey`, and the variables when `readsArguments`).
+   */
+  decide(principal: Principal, field: FieldInfo, args?: Record<string, unknown>): Promise<FieldDecision>;
+  /** Whether any rule reads field arguments (an `inputRule`): decisions then depend on variables too. */
+  readsArguments: boolean;
   /** The masked rendition of a value of a field decided `mask`: recognisably masked, never real-looking. */
   mask(field: FieldInfo, value: unknown): unknown;
   /** The principal attributes a decision may depend on, as a stable string (part of the cache key). */

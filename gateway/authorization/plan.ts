@@ -58,7 +58,7 @@ async function decideField(field: SelectedField, principal: Principal, policy: P
   let worst: { decision: Decision; reason: string; coordinate: string; info?: FieldInfo } = { decision: 'allow', reason: 'allowed', coordinate: field.coordinates[0] };
   for (const coordinate of field.coordinates) {
     const info = catalog(coordinate);
-    const outcome = info ? await policy.decide(principal, info) : { decision: 'deny' as const, reason: 'unclassified-field' };
+    const outcome = info ? await policy.decide(principal, info, field.args) : { decision: 'deny' as const, reason: 'unclassified-field' };
     if (RANK[outcome.decision] > RANK[worst.decision] || (outcome.decision === worst.decision && !worst.info)) {
       worst = { ...outcome, coordinate, info };
     }

@@ -1,4 +1,5 @@
 import {
+  getArgumentValues,
   getDirectiveValues,
   getNamedType,
   getNullableType,
@@ -30,6 +31,8 @@ export interface SelectedField {
    */
   coordinates: string[];
   nonNull: boolean;
+  /** The field's argument values, variables applied (what `inputRule`s see). */
+  args: Record<string, unknown>;
   /** The field selection this one is nested in (absent at the root). */
   parent?: SelectedField;
 }
@@ -99,6 +102,7 @@ export function walkOperation(
         errorPath: childErrorPath,
         coordinates: owners.map((o) => `${o}.${name}`),
         nonNull: isNonNullType(def.type),
+        args: selection.arguments?.length ? getArgumentValues(def, selection, variables) : {},
         parent: enclosing,
       };
       fields.push(selected);

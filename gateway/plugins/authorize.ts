@@ -82,7 +82,9 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
             const variables = rc.request.variables ?? {};
             let used = variablesOf.get(rc.queryHash);
             if (!used) variablesOf.set(rc.queryHash, (used = directiveVariables(document)));
-            const key = `${rc.queryHash}|${rc.operationName ?? ''}|${options.policy.principalKey(context.principal)}|${JSON.stringify(used.map((v) => variables[v]))}`;
+            // Decisions depend on @skip/@include variables, and on all variables when a rule reads arguments.
+            const decisive = options.policy.readsArguments ? variables : used.map((v) => variables[v]);
+            const key = `${rc.queryHash}|${rc.operationName ?? ''}|${options.policy.principalKey(context.principal)}|${JSON.stringify(decisive)}`;
             let plan = plans.get(key);
             if (plan) {
               plans.delete(key); // refresh its place: the cache evicts the least recently used

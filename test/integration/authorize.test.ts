@@ -46,6 +46,7 @@ const classifications = new Map<string, Classification>([
 /** admin: everything; analyst: up to INTERNAL, CONFIDENTIAL personal data masked; anonymous: PUBLIC. */
 const policy: Policy = {
   anonymous: 'allow',
+  readsArguments: false,
   async decide(principal, field: FieldInfo) {
     const rank = levelRank(field.classification.level);
     if (principal.roles.includes('admin')) return { decision: 'allow', reason: 'admin' };
