@@ -9,7 +9,7 @@ export interface Placement {
   description: string;
 }
 
-/** The gateway gets CPU 1; the subgraphs and the load generator share CPU 0. */
+/** The gateways get CPU 1 (one loaded at a time); the subgraphs and the load generator share CPU 0. */
 export const GATEWAY_CPU = 1;
 export const SHARED_CPU = 0;
 
@@ -23,7 +23,7 @@ export function choosePlacement(wanted: boolean): Placement {
   }
   return {
     pinned: true,
-    description: `taskset: gateway on CPU ${GATEWAY_CPU}; subgraphs and load generator on CPU ${SHARED_CPU}`,
+    description: `taskset: gateways (ungoverned, governed; only the one under load is busy) on CPU ${GATEWAY_CPU}; subgraphs and load generator on CPU ${SHARED_CPU}`,
   };
 }
 

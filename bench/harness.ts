@@ -2,9 +2,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { choosePlacement, describeMachine, pin, SHARED_CPU, type Machine } from './cpus';
-import { probe, runLoad, type LoadResult } from './load';
+import { probe, runLoad, type LoadResult, type Probe, type RequestHeaders } from './load';
 import { startMesh, type Mesh } from './mesh';
-import { comparisons as defaultComparisons, workloadId, workloads as defaultWorkloads, type Comparison, type Workload } from './workloads';
+import {
+  comparisons as defaultComparisons,
+  governanceComparisons as defaultGovernanceComparisons,
+  GOVERNED_GATEWAY,
+  ownRowsOnly,
+  principals as benchPrincipals,
+  workloadId,
+  workloads as defaultWorkloads,
+  type Comparison,
+  type Workload,
+} from './workloads';
 
 export interface BenchOptions {
   /** Demo data size (MESHGATE_SCALE) seeded into fresh SQLite files. */
@@ -18,6 +28,7 @@ export interface BenchOptions {
   pin: boolean;
   workloads?: Workload[];
   comparisons?: Comparison[];
+  governanceComparisons?: typeof defaultGovernanceComparisons;
   /** Progress messages. */
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -33,11 +44,16 @@ export interface RunResult {
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** Body size of one response, from the verification request. */
+  /** Body size of one response, from the verification request (governed rows: the mean over their callers). */
   responseKB: number;
+  /**
+   * Governed rows: the callers whose tokens the requests carried in turn, each of whose responses
+   * was verified (data, no errors) before the load.
+   */
+  principals?: string[];
   /** SQL statements per request sent, per subgraph (deltas of `GET /stats`). */
   sqlPerRequest: Record<string, number>;
-  /** CPU use over the run per process (`gateway`, each subgraph, `load-generator`), in % of one core; only the load generator without /proc. */
+  /** CPU use over the run per process (each gateway, each subgraph, `load-generator`), in % of one core; only the load generator without /proc. */
   cpuPercent: Record<string, number>;
   /** CPU time per request sent, per process, in ms: a server's cost even when it was not the bottleneck. */
   cpuMsPerRequest: Record<string, number>;
@@ -55,6 +71,18 @@ export interface RatioResult {
   p99: number;
 }
 
+/** Governance on ÷ off for one workload: the same query through the governed and the ungoverned gateway. */
+export interface GovernanceResult {
+  workload: string;
+  ungoverned: { id: string; requestsPerSec: number; p50Ms: number; p99Ms: number };
+  governed: { id: string; requestsPerSec: number; p50Ms: number; p99Ms: number; principals: string[] };
+  /** governed req/s ÷ ungoverned req/s. */
+  throughput: number;
+  /** governed p50 ÷ ungoverned p50. */
+  p50: number;
+  p99: number;
+}
+
 export interface Report {
   startedAt: string;
   machine: Machine;
@@ -67,32 +95,72 @@ export interface Report {
   subgraphs: string[];
   results: RunResult[];
   ratios: RatioResult[];
+  /** Governance on ÷ off per workload (small, heavy). */
+  governance: GovernanceResult[];
 }
 
-/** Sends one request per workload; throws unless each returns the expected data without errors. */
+/** Why a probe's response is not valid data for a workload, or undefined when it is. */
+function problemWith({ status, body }: Probe, minOrders: number): string | undefined {
+  const orders = body?.data?.orders?.nodes;
+  return body?.errors?.length ? `HTTP ${status}, errors: ${body.errors.map((e) => e.message).join('; ')}`
+    : status !== 200 ? `HTTP ${status}`
+    : !Array.isArray(orders) ? 'no data.orders.nodes in the response'
+    : orders.length < minOrders ? `${orders.length} orders, expected at least ${minOrders}`
+    : undefined;
+}
+
+/** The governed gateway must refuse a token it cannot verify: proof that its pipeline is on. */
+async function verifyGovernanceOn(mesh: Mesh): Promise<void> {
+  const { status, body } = await probe(mesh.endpoint(GOVERNED_GATEWAY), '{ __typename }', () => ({ authorization: 'Bearer not.a.token' }));
+  const code = (body?.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
+  if (status !== 401 || code !== 'UNAUTHENTICATED') throw new Error(`the governed gateway accepted an unverifiable token (HTTP ${status}, ${code ?? 'no error code'}): its pipeline is not on`);
+}
+
+/**
+ * Sends one request per workload (governed ones: one per caller, with its token); throws unless
+ * each returns the expected data without any error. A customer sees only its own orders, so it
+ * must get at least one rather than `minOrders`. Returns the mean response size per workload.
+ */
 async function verify(mesh: Mesh, workloads: Workload[]): Promise<Map<string, number>> {
   const bytes = new Map<string, number>();
+  if (workloads.some((w) => w.target === GOVERNED_GATEWAY)) await verifyGovernanceOn(mesh);
   for (const w of workloads) {
-    const { status, bytes: size, body } = await probe(mesh.endpoint(w.target), w.query, mesh.signerFor(w.target));
-    const orders = body?.data?.orders?.nodes;
-    const problem =
-      body?.errors?.length ? `HTTP ${status}, errors: ${body.errors.map((e) => e.message).join('; ')}`
-      : status !== 200 ? `HTTP ${status}`
-      : !Array.isArray(orders) ? 'no data.orders.nodes in the response'
-      : orders.length < w.minOrders ? `${orders.length} orders, expected at least ${w.minOrders}`
-      : undefined;
-    if (problem) throw new Error(`workload ${workloadId(w)} does not return valid data (${problem}); a benchmark of failing requests measures nothing`);
-    bytes.set(workloadId(w), size);
+    const callers = w.principals ?? [undefined];
+    // One probe per caller, concurrently: callers of one workload only differ in their token.
+    const sizes = await Promise.all(
+      callers.map(async (name) => {
+        const principal = name === undefined ? undefined : benchPrincipals.find((p) => p.name === name);
+        if (name !== undefined && !principal) throw new Error(`workload ${workloadId(w)} names an unknown principal "${name}"`);
+        const headers: RequestHeaders | undefined = name === undefined ? mesh.signerFor(w.target) : () => mesh.principalHeaders(name);
+        const response = await probe(mesh.endpoint(w.target), w.query, headers);
+        const problem = problemWith(response, principal && ownRowsOnly(principal) ? 1 : w.minOrders);
+        if (problem) {
+          const as = name === undefined ? '' : ` as ${name}`;
+          throw new Error(`workload ${workloadId(w)} does not return valid data${as} (${problem}); a benchmark of failing requests measures nothing`);
+        }
+        return response.bytes;
+      }),
+    );
+    bytes.set(workloadId(w), sizes.reduce((a, b) => a + b, 0) / sizes.length);
   }
   return bytes;
 }
 
+/** Headers for each request of a workload: the subgraph signature, or the callers' tokens in turn. */
+function requestHeaders(mesh: Mesh, w: Workload): RequestHeaders | undefined {
+  if (!w.principals?.length) return mesh.signerFor(w.target);
+  const rotation = w.principals.map((name) => mesh.principalHeaders(name));
+  let next = 0;
+  return () => rotation[next++ % rotation.length];
+}
+
 async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseBytes: number): Promise<RunResult> {
+  const headers = requestHeaders(mesh, w);
   const load = (durationSec: number) =>
     runLoad({
       url: mesh.endpoint(w.target),
       query: w.query,
-      sign: mesh.signerFor(w.target),
+      headers,
       connections: options.connections,
       durationSec,
       maxRequests: options.maxRequests,
@@ -121,6 +189,7 @@ async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseB
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     responseKB: responseBytes / 1024,
+    ...(w.principals && { principals: w.principals }),
     // Divided by requests sent: the servers also did the work of requests in flight at the end.
     sqlPerRequest: Object.fromEntries(mesh.subgraphs.map((s) => [s.name, result.sent > 0 ? (sqlAfter[s.name] - sqlBefore[s.name]) / result.sent : 0])),
     cpuPercent: Object.fromEntries(cpuUsed.map(([name, seconds]) => [name, Math.round((100 * seconds) / wallSec)])),
@@ -138,6 +207,25 @@ function ratios(results: RunResult[], comparisons: Comparison[]): RatioResult[] 
   });
 }
 
+function governance(results: RunResult[], comparisons: typeof defaultGovernanceComparisons): GovernanceResult[] {
+  return comparisons.flatMap((c) => {
+    const on = results.find((r) => r.id === c.governed);
+    const off = results.find((r) => r.id === c.ungoverned);
+    if (!on || !off) return [];
+    const figures = (r: RunResult) => ({ id: r.id, requestsPerSec: r.requestsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms });
+    return [
+      {
+        workload: c.workload,
+        ungoverned: figures(off),
+        governed: { ...figures(on), principals: on.principals ?? [] },
+        throughput: on.requestsPerSec / off.requestsPerSec,
+        p50: on.p50Ms / off.p50Ms,
+        p99: on.p99Ms / off.p99Ms,
+      },
+    ];
+  });
+}
+
 /**
  * Starts the mesh on fresh data, verifies every workload, then warms up and measures each in
  * turn. Every child process is stopped before this returns or throws.
@@ -152,7 +240,7 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
   const loadBefore = os.loadavg()[0];
   let mesh: Mesh | undefined;
   try {
-    log(`starting the subgraphs and the gateway (fresh demo data at scale ${options.scale} in ${dataDir})…`);
+    log(`starting the subgraphs and the gateways, ungoverned and governed (fresh demo data at scale ${options.scale} in ${dataDir})…`);
     mesh = await startMesh({ scale: options.scale, dataDir, placement, signal: options.signal });
     const responseBytes = await verify(mesh, workloads);
     const results: RunResult[] = [];
@@ -170,6 +258,7 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
       subgraphs: mesh.subgraphs.map((s) => s.name),
       results,
       ratios: ratios(results, options.comparisons ?? defaultComparisons),
+      governance: governance(results, options.governanceComparisons ?? defaultGovernanceComparisons),
     };
   } finally {
     await mesh?.stop();

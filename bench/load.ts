@@ -9,11 +9,14 @@ export interface LoadOptions {
   /** The run also ends after this many requests (at least `connections`). */
   maxRequests: number;
   signal?: AbortSignal;
-  /** Headers signing one request body; subgraphs execute only signed requests (fresh nonce each). */
-  sign?: RequestSigner;
+  /**
+   * Headers for each request, called once per request with its body: a subgraph signature (fresh
+   * nonce each; subgraphs execute only signed requests) or the next caller's bearer token.
+   */
+  headers?: RequestHeaders;
 }
 
-export type RequestSigner = (body: string) => Record<string, string>;
+export type RequestHeaders = (body: string) => Record<string, string>;
 
 export interface LoadResult {
   /** Responses received. */
@@ -59,13 +62,13 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: graphqlBody(options.query),
-        // autocannon rebuilds a request only when its `requests` entry has setupRequest: one nonce each.
-        ...(options.sign && {
+        // autocannon rebuilds a request only when its `requests` entry has setupRequest: fresh headers each.
+        ...(options.headers && {
           requests: [
             {
               setupRequest: (request: { headers?: Record<string, string>; body?: string }) => ({
                 ...request,
-                headers: { ...request.headers, ...options.sign!(request.body ?? '') },
+                headers: { ...request.headers, ...options.headers!(request.body ?? '') },
               }),
             },
           ],
@@ -107,12 +110,12 @@ export interface Probe {
 }
 
 /** One request, to check a workload before loading it. */
-export async function probe(url: string, query: string, sign?: RequestSigner): Promise<Probe> {
+export async function probe(url: string, query: string, headers?: RequestHeaders): Promise<Probe> {
   assertLoopback(url);
   const request = graphqlBody(query);
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...sign?.(request) },
+    headers: { 'content-type': 'application/json', ...headers?.(request) },
     body: request,
     signal: AbortSignal.timeout(30_000),
   });

@@ -1,18 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../gateway/auth/settings';
 import { ANONYMOUS } from '../shared/principal';
 import { signSubgraphRequest } from '../shared/signing';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placement } from './cpus';
 import type { BenchSubgraph } from './gateway-process';
-import type { RequestSigner } from './load';
+import type { RequestHeaders } from './load';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
+import { GATEWAY, GOVERNED_GATEWAY, principals as benchPrincipals, type BenchPrincipal } from './workloads';
 
 export const LOAD_GENERATOR = 'load-generator';
 
+/** The gateway processes, both pinned to the gateway CPU (only the one under load is loaded). */
+export const GATEWAYS = [GATEWAY, GOVERNED_GATEWAY];
+
 export interface MeshOptions {
   scale: number;
-  /** Where the subgraphs seed their fresh SQLite files. */
+  /** Where the subgraphs seed their fresh SQLite files (and the governed gateway finds its token keys). */
   dataDir: string;
   placement: Placement;
   signal?: AbortSignal;
@@ -21,14 +28,19 @@ export interface MeshOptions {
 /** The demo mesh in child processes, as the benchmark drives it. */
 export interface Mesh {
   subgraphs: ServiceProcess[];
+  /** The gateway without a request pipeline (ungoverned). */
   gateway: ServiceProcess;
-  /** The GraphQL endpoint of `gateway` or of a subgraph by name. */
+  /** The same gateway with the full governance pipeline, on the same subgraphs. */
+  governedGateway: ServiceProcess;
+  /** The GraphQL endpoint of `gateway`, `governed-gateway` or of a subgraph by name. */
   endpoint(target: string): string;
-  /** How to sign a request sent straight to `target`; none for the gateway, which signs its own. */
-  signerFor(target: string): RequestSigner | undefined;
+  /** How to sign a request sent straight to `target`; none for the gateways, which sign their own. */
+  signerFor(target: string): RequestHeaders | undefined;
+  /** The headers of one governed-gateway caller: its bearer token and declared purpose. */
+  principalHeaders(name: string): Record<string, string>;
   /** SQL statements per subgraph so far, read once requests still in flight have finished. */
   settledSqlStatements(): Promise<Record<string, number>>;
-  /** CPU seconds used so far per process (`gateway`, each subgraph, `load-generator`); only this process without /proc. */
+  /** CPU seconds used so far per process (each gateway, each subgraph, `load-generator`); only this process without /proc. */
   cpuSeconds(): Record<string, number>;
   /** Throws, with their last output, if any service has exited. */
   assertAlive(during: string): void;
@@ -40,8 +52,9 @@ const SEED_TIMEOUT_MS = 10 * 60_000;
 /**
  * Layout: each subgraph in its own process, as `meshgate start` deploys them, so one
  * subgraph's synchronous SQLite work never stalls another's event loop; the gateway alone in
- * another; the load generator in the benchmark's own. Pinned, the gateway has CPU 1 to itself
- * and the rest share CPU 0 in every row, direct ones included: a subgraph gets the same CPU
+ * another, and the governed gateway (same supergraph, same subgraphs) in a third; the load
+ * generator in the benchmark's own. Pinned, the gateways have CPU 1 (only the one under load is
+ * busy) and the rest share CPU 0 in every row, direct ones included: a subgraph gets the same CPU
  * whether the gateway or the load generator calls it, so a gateway ÷ direct ratio shows what
  * the gateway adds.
  */
@@ -70,23 +83,41 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const subgraphs = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const stopAll = (services: ServiceProcess[]) => Promise.all(services.map((s) => s.stop())).then(() => undefined);
   let gateway: ServiceProcess;
+  let governedGateway: ServiceProcess;
+  let tokens: Map<string, string>;
   try {
     const failed = starting.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     const routes: BenchSubgraph[] = subgraphs.map((s) => ({ name: s.name, routingUrl: s.url, schemaFile: domains[s.name].schemaFile }));
-    gateway = await startService({
-      name: 'gateway',
-      script: path.join(__dirname, 'gateway-process.ts'),
-      env: { ...env, BENCH_SUBGRAPHS: JSON.stringify(routes) },
-      wrap: (argv) => onCpu(options.placement, GATEWAY_CPU, argv),
-      readyTimeoutMs: 60_000,
-      signal: options.signal,
-    });
+    const auth = await tokenIssuer(options.dataDir, benchPrincipals);
+    tokens = auth.tokens;
+    const startGateway = (name: string, extra: NodeJS.ProcessEnv) =>
+      startService({
+        name,
+        script: path.join(__dirname, 'gateway-process.ts'),
+        env: { ...env, ...extra, BENCH_SUBGRAPHS: JSON.stringify(routes) },
+        wrap: (argv) => onCpu(options.placement, GATEWAY_CPU, argv),
+        readyTimeoutMs: 60_000,
+        signal: options.signal,
+      });
+    const gateways = await Promise.allSettled([
+      startGateway(GATEWAY, {}),
+      // The full pipeline with default settings (policies/policy.yaml, enforce) but for the token
+      // keys: production refuses MESHGATE_JWT_SECRET and requires a key set, so it gets one made for this run.
+      startGateway(GOVERNED_GATEWAY, { BENCH_GOVERNANCE: JSON.stringify({ auth: { jwks_file: auth.jwksFile } }) }),
+    ]);
+    const started = gateways.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
+    const failedGateway = gateways.find((g) => g.status === 'rejected');
+    if (failedGateway) {
+      await stopAll(started);
+      throw failedGateway.reason;
+    }
+    [gateway, governedGateway] = started;
   } catch (err) {
     await stopAll(subgraphs);
     throw err;
   }
-  const all = [gateway, ...subgraphs];
+  const all = [gateway, governedGateway, ...subgraphs];
 
   const sqlStatements = async () =>
     Object.fromEntries(
@@ -104,13 +135,20 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   return {
     subgraphs,
     gateway,
+    governedGateway,
     signerFor(target) {
-      if (target === 'gateway') return undefined;
+      if (GATEWAYS.includes(target)) return undefined;
       return (body) => signSubgraphRequest({ body, principal: ANONYMOUS, secret });
+    },
+    principalHeaders(name) {
+      const token = tokens.get(name);
+      const principal = benchPrincipals.find((p) => p.name === name);
+      if (!token || !principal) throw new Error(`no bench principal "${name}"`);
+      return { authorization: `Bearer ${token}`, ...(principal.purpose && { 'x-purpose': principal.purpose }) };
     },
     endpoint(target) {
       const service = all.find((s) => s.name === target);
-      if (!service) throw new Error(`workload target "${target}" is neither the gateway nor a subgraph`);
+      if (!service) throw new Error(`workload target "${target}" is neither a gateway nor a subgraph`);
       return service.url;
     },
     async settledSqlStatements() {
@@ -137,4 +175,28 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     },
     stop: () => stopAll(all),
   };
+}
+
+/**
+ * An identity provider for this run: a fresh RS256 key pair, its public half as a JWKS file in
+ * `dir` (what the governed gateway verifies with, as in production), and one token per principal
+ * with the gateway's default issuer and audience, valid for the run.
+ */
+async function tokenIssuer(dir: string, principals: BenchPrincipal[]): Promise<{ jwksFile: string; tokens: Map<string, string> }> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = randomUUID();
+  const jwksFile = path.join(dir, 'bench-jwks.json');
+  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] }));
+  const tokens = new Map<string, string>();
+  for (const p of principals) {
+    const token = await new SignJWT({ ...p.claims })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(DEFAULT_ISSUER)
+      .setAudience(DEFAULT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('6h')
+      .sign(privateKey);
+    tokens.set(p.name, token);
+  }
+  return { jwksFile, tokens };
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Report, RunResult } from './harness';
-import { LOAD_GENERATOR } from './mesh';
+import { GATEWAYS, LOAD_GENERATOR } from './mesh';
+import { GATEWAY, GOVERNED_GATEWAY } from './workloads';
 
 /** A process at or above this share of one core is taken as saturating it. */
 const SATURATED_PERCENT = 85;
@@ -18,30 +19,49 @@ export function failedResponses(r: RunResult): number {
   return f.errors + f.timeouts + f.non2xx + f.graphqlErrors;
 }
 
+/** Both gateway processes together (pinned, they share CPU 1; only the one under load is busy); undefined without /proc. */
+function gatewaysCpu(cpu: Record<string, number>): number | undefined {
+  const present = GATEWAYS.filter((name) => name in cpu);
+  return present.length ? present.reduce((sum, name) => sum + cpu[name], 0) : undefined;
+}
+
 /**
- * Which core limited the row. Pinned, CPU 1 holds the gateway alone and CPU 0 everything else
- * (subgraphs and load generator), so a gateway row bound by CPU 0 was limited by the subgraphs
- * or the load generator, not by the gateway.
+ * Which core limited the row. Pinned, CPU 1 holds the gateways alone (only the one under load is
+ * busy) and CPU 0 everything else (subgraphs and load generator), so a gateway row bound by CPU 0
+ * was limited by the subgraphs or the load generator, not by the gateway.
  */
 export function boundBy(report: Pick<Report, 'pinned'>, r: RunResult): string {
   const cpu = r.cpuPercent;
-  if (!('gateway' in cpu)) return '?';
-  const shared = Object.entries(cpu).filter(([name]) => name !== 'gateway');
+  const gateway = gatewaysCpu(cpu);
+  if (gateway === undefined) return '?';
+  const shared = Object.entries(cpu).filter(([name]) => !GATEWAYS.includes(name));
   const sharedTotal = shared.reduce((sum, [, p]) => sum + p, 0);
-  if (!report.pinned) return cpu.gateway + sharedTotal >= 2 * SATURATED_PERCENT ? 'both CPUs' : 'none';
+  if (!report.pinned) return gateway + sharedTotal >= 2 * SATURATED_PERCENT ? 'both CPUs' : 'none';
   const bound = [
-    ...(cpu.gateway >= SATURATED_PERCENT ? ['CPU1 (gateway)'] : []),
+    ...(gateway >= SATURATED_PERCENT ? ['CPU1 (gateway)'] : []),
     ...(sharedTotal >= SATURATED_PERCENT ? [`CPU0 (most: ${shared.sort((a, b) => b[1] - a[1])[0][0]})`] : []),
   ];
   return bound.join(' + ') || 'none';
 }
 
-/** `gateway/all subgraphs/load generator`, or with `withGenerator` false just the first two. */
+/** `gateways/all subgraphs/load generator`, or with `withGenerator` false just the first two. */
 function cpuCell(report: Report, cpu: Record<string, number>, format: (n: number) => string, withGenerator: boolean): string {
   const generator = withGenerator ? `/${format(cpu[LOAD_GENERATOR])}` : '';
-  if (!('gateway' in cpu)) return `?/?${generator}`;
+  const gateway = gatewaysCpu(cpu);
+  if (gateway === undefined) return `?/?${generator}`;
   const subgraphs = report.subgraphs.reduce((sum, s) => sum + (cpu[s] ?? 0), 0);
-  return `${format(cpu.gateway)}/${format(subgraphs)}${generator}`;
+  return `${format(gateway)}/${format(subgraphs)}${generator}`;
+}
+
+function targetCell(target: string): string {
+  if (target === GATEWAY) return 'gateway';
+  if (target === GOVERNED_GATEWAY) return 'gateway, governed';
+  return `${target} (direct)`;
+}
+
+/** The closing line: governed ÷ ungoverned throughput per workload. */
+export function governanceLine(report: Pick<Report, 'governance'>): string {
+  return `governance on/off throughput: ${report.governance.map((g) => `${g.workload} ${fixed(g.throughput, 2)}`).join(', ') || 'not measured'}`;
 }
 
 /** The report as text: settings, one table row per workload and target, then the ratios. */
@@ -51,7 +71,7 @@ export function formatReport(report: Report): string {
     ['workload', 'target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'KB/resp', ...report.subgraphs.map((s) => `SQL/req ${s}`), 'CPU% gw/sub/gen', 'CPU ms/req gw/sub', 'bound by', 'failed'],
     ...report.results.map((r) => [
       r.workload,
-      r.target === 'gateway' ? 'gateway' : `${r.target} (direct)`,
+      targetCell(r.target),
       String(r.requests),
       fixed(r.requestsPerSec, 0),
       fixed(r.p50Ms, 2),
@@ -67,6 +87,21 @@ export function formatReport(report: Report): string {
   const numeric = (i: number) => i >= 2 && rows[0][i] !== 'bound by';
   const measures = [...new Map(report.results.map((r) => [`${r.workload} → ${r.target}`, r.measures])).entries()].map(([k, v]) => `  ${k}: ${v}`);
   const ratios = report.ratios.map((r) => [`  ${r.label}`, `${fixed(r.throughput, 2)}× req/s`, `${fixed(r.p50, 2)}× p50`, `${fixed(r.p99, 2)}× p99`]);
+  const governance = [
+    ['  workload', 'off req/s', 'on req/s', 'on ÷ off', 'off p50 ms', 'on p50 ms', 'on ÷ off', 'off p99 ms', 'on p99 ms', 'on ÷ off'],
+    ...report.governance.map((g) => [
+      `  ${g.workload}`,
+      fixed(g.ungoverned.requestsPerSec, 0),
+      fixed(g.governed.requestsPerSec, 0),
+      `${fixed(g.throughput, 2)}×`,
+      fixed(g.ungoverned.p50Ms, 2),
+      fixed(g.governed.p50Ms, 2),
+      `${fixed(g.p50, 2)}×`,
+      fixed(g.ungoverned.p99Ms, 2),
+      fixed(g.governed.p99Ms, 2),
+      `${fixed(g.p99, 2)}×`,
+    ]),
+  ];
   return [
     `machine    ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}; load average ${fixed(report.loadAverage.before, 2)} before, ${fixed(report.loadAverage.after, 2)} after`,
     `placement  ${report.placement}`,
@@ -80,12 +115,22 @@ export function formatReport(report: Report): string {
     'gateway ÷ direct, measured in this run:',
     table(ratios, (i) => i > 0),
     '',
+    'governance on ÷ off: the same query through the governed gateway (authenticate, introspection, authorize, mask;',
+    'policies/policy.yaml, enforce) and the ungoverned one, same subgraphs, this run:',
+    table(governance, (i) => i > 0),
+    '  Governed rows send bearer tokens round-robin, one caller per request (two per role: analyst, support with purpose',
+    '  customer-support, admin, and for `small` customer, which reads its own orders only). Each caller\'s response was',
+    '  verified before the load (data present, no errors); under load any GraphQL error fails a response, FORBIDDEN',
+    '  included: these callers may read every field the queries select (some values masked), so no denial is expected.',
+    '',
     'SQL/req      statements each subgraph ran (GET /stats delta) per request sent.',
-    'CPU%         share of one core during the measured run: gateway / all subgraphs / this load generator.',
+    'CPU%         share of one core during the measured run: gateways / all subgraphs / this load generator.',
     'CPU ms/req   CPU time per request sent: what each tier costs, whether or not it was the bottleneck.',
-    `bound by     the core at ≥${SATURATED_PERCENT}% (pinned: CPU1 = the gateway alone, CPU0 = subgraphs + load generator, the`,
+    `bound by     the core at ≥${SATURATED_PERCENT}% (pinned: CPU1 = the gateways alone, CPU0 = subgraphs + load generator, the`,
     '             biggest user named). A gateway row bound by CPU0 only was limited by the subgraphs or the load',
     '             generator, not by the gateway. none = neither core saturated (waiting, or other work on the machine).',
+    '',
+    governanceLine(report),
   ].join('\n');
 }
 

@@ -26,7 +26,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> {
       'no-pin': { type: 'boolean', default: false },
     },
   });
-  // --quick: six rows of 1 s warm-up + 3 s load on a small data set, under a minute in all.
+  // --quick: eight rows of 1 s warm-up + 3 s load on a small data set, about a minute in all.
   const quick = values.quick;
   return {
     scale: numberFlag(values.scale, 'scale', quick ? 0.05 : 0.2),

@@ -1,14 +1,55 @@
+/** The ungoverned gateway (no request pipeline) and the governed one (the full pipeline of gateway/pipeline.ts). */
+export const GATEWAY = 'gateway';
+export const GOVERNED_GATEWAY = 'governed-gateway';
+
 /** One measured load: a GraphQL query sent over and over to one target. */
 export interface Workload {
   /** Row label, e.g. `heavy` or `heavy:sales-part`. */
   name: string;
-  /** `gateway`, or the name of the subgraph queried directly. */
+  /** `gateway`, `governed-gateway`, or the name of the subgraph queried directly. */
   target: string;
   /** What the row measures, printed under the table. */
   measures: string;
   query: string;
-  /** A valid response lists at least this many orders at `data.orders.nodes`. */
+  /** A valid response lists at least this many orders at `data.orders.nodes` (a customer principal: at least one, its own). */
   minOrders: number;
+  /**
+   * The governed gateway only: the callers, by principal name, whose tokens the requests carry in
+   * turn (round-robin, one per request).
+   */
+  principals?: string[];
+}
+
+/**
+ * A caller of the governed gateway: the claims of its bearer token (signed per run, see mesh.ts)
+ * and the purpose it declares (`x-purpose`).
+ */
+export interface BenchPrincipal {
+  name: string;
+  claims: { sub: string; roles: string[]; purposes?: string[]; customer_id?: string };
+  purpose?: string;
+}
+
+/**
+ * Two callers per role (policies/policy.yaml): the gateway's decision cache is keyed by roles,
+ * scopes and purpose, so subjects of one role share entries as in real traffic, and the customers
+ * read their own rows only (the subgraphs scope them by the signed principal).
+ */
+export const principals: BenchPrincipal[] = [
+  ...[1, 2].flatMap((i) => [
+    { name: `analyst-${i}`, claims: { sub: `bench-analyst-${i}`, roles: ['analyst'] } },
+    { name: `support-${i}`, claims: { sub: `bench-support-${i}`, roles: ['support'], purposes: ['customer-support'] }, purpose: 'customer-support' },
+    { name: `admin-${i}`, claims: { sub: `bench-admin-${i}`, roles: ['admin'] } },
+    { name: `customer-${i}`, claims: { sub: `bench-customer-${i}`, roles: ['customer'], customer_id: `C00000${i}` } },
+  ]),
+];
+
+const STAFF = principals.filter((p) => !p.claims.roles.includes('customer')).map((p) => p.name);
+const EVERYONE = principals.map((p) => p.name);
+
+/** Whether a principal sees only its own rows (so fewer orders than a workload's `minOrders`). */
+export function ownRowsOnly(principal: BenchPrincipal): boolean {
+  return principal.claims.customer_id !== undefined;
 }
 
 /** A ratio the report prints: a gateway row against a direct row of the same run. */
@@ -77,6 +118,14 @@ export const workloads: Workload[] = [
     minOrders: 5,
   },
   {
+    name: 'small',
+    target: GOVERNED_GATEWAY,
+    measures: `\`small\` through the governed gateway (authenticate, introspection, authorize, mask), tokens round-robin: ${EVERYONE.join(', ')}`,
+    query: SMALL,
+    minOrders: 5,
+    principals: EVERYONE,
+  },
+  {
     name: 'small:sales-part',
     target: 'gateway',
     measures: "the sales part of `small` through the gateway: one subgraph fetch, the gateway's own cost",
@@ -96,6 +145,16 @@ export const workloads: Workload[] = [
     measures: '100 orders with customer, line products (stock, availability, reviews) and shipments (carrier, tracking), all four subgraphs',
     query: HEAVY,
     minOrders: 100,
+  },
+  {
+    name: 'heavy',
+    target: GOVERNED_GATEWAY,
+    // A customer may not read stock (INTERNAL): denied non-null fields would null the whole
+    // response, so the customers are left out here rather than measured returning nothing.
+    measures: `\`heavy\` through the governed gateway, tokens round-robin: ${STAFF.join(', ')} (no customer: stock is INTERNAL)`,
+    query: HEAVY,
+    minOrders: 100,
+    principals: STAFF,
   },
   {
     name: 'heavy:sales-part',
@@ -119,6 +178,13 @@ export const comparisons: Comparison[] = [
   { label: 'heavy federated via gateway ÷ its sales part direct', gateway: 'heavy@gateway', direct: 'heavy:sales-part@sales' },
   { label: 'heavy sales part via gateway ÷ direct (same query)', gateway: 'heavy:sales-part@gateway', direct: 'heavy:sales-part@sales' },
 ];
+
+/** Governance on ÷ off: the same query through the governed and the ungoverned gateway. */
+export const governanceComparisons: { workload: string; governed: string; ungoverned: string }[] = ['small', 'heavy'].map((name) => ({
+  workload: name,
+  governed: `${name}@${GOVERNED_GATEWAY}`,
+  ungoverned: `${name}@${GATEWAY}`,
+}));
 
 /** How rows and comparisons name a workload: `name@target`. */
 export function workloadId(w: Pick<Workload, 'name' | 'target'>): string {

@@ -3,7 +3,9 @@ import { assertKnownPolicies, DEFAULT_POLICY_FILE, loadPolicy } from '../policie
 import type { Policy } from '../policies/types';
 import { MeshgateError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import type { AuditSink } from './audit/types';
 import { readClassifications } from './governance';
+import { useAudit } from './plugins/audit';
 import { useAuthenticate } from './plugins/authenticate';
 import { useAuthorize, type AuthorizationMode } from './plugins/authorize';
 import { useIntrospection } from './plugins/introspection';
@@ -37,6 +39,8 @@ export interface PipelineOptions {
   /** A loaded policy; default: the one `meshgate.policy` names. */
   policy?: Policy;
   logger?: Logger;
+  /** Where audit events go; given, the audit step runs last and records every operation. */
+  audit?: AuditSink;
 }
 
 /**
@@ -53,5 +57,6 @@ export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlu
     useAuthorize({ ...classified, mode, checkRequirements: (requirements) => assertKnownPolicies(requirements), logger: options.logger }),
     useMask({ policy }),
   ];
+  if (options.audit) plugins.push(useAudit({ sink: options.audit, logger: options.logger, readClassifications, defaultClassification: policy.defaultClassification }));
   return { plugins, policy };
 }

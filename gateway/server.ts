@@ -7,6 +7,7 @@ import { MeshgateError } from '../shared/errors';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
+import { noteSubgraphCall } from './audit/event-subgraphs';
 import { createSubgraphFetcher } from './fetcher';
 import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
@@ -56,8 +57,16 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const gateway = new ApolloGateway({
     // Meshgate enforces @authenticated, @requiresScopes and @policy itself (see the authorize step).
     supergraphSdl: acceptSecurityFeatures(options.supergraphSdl),
-    buildService: ({ name, url }) =>
-      createSubgraphSource({ url: urlOf.get(name) ?? url, fetcher, secret: subgraphSecret }),
+    buildService: ({ name, url }) => {
+      const source = createSubgraphSource({ url: urlOf.get(name) ?? url, fetcher, secret: subgraphSecret });
+      // The audit trail records which subgraphs each request actually called.
+      const process = source.process.bind(source);
+      source.process = (request) => {
+        noteSubgraphCall(request.context, name);
+        return process(request);
+      };
+      return source;
+    },
     logger,
   });
   const plugins = options.plugins ?? [];
@@ -97,8 +106,14 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   }
 
   const createContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
-    const context: GatewayContext = { requestId: randomUUID(), principal: ANONYMOUS, state: {} };
-    for (const plugin of plugins) await plugin.prepareContext?.(req, context);
+    const context: GatewayContext = { requestId: randomUUID(), receivedAt: performance.timeOrigin + performance.now(), principal: ANONYMOUS, state: {} };
+    try {
+      for (const plugin of plugins) await plugin.prepareContext?.(req, context);
+    } catch (err) {
+      // Refused before GraphQL runs (Apollo calls no request hooks): the audit step still records it.
+      for (const plugin of plugins) plugin.contextDidFail?.(req, context, err);
+      throw err;
+    }
     return context;
   };
 

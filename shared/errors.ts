@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'A configuration file or environment variable is missing or invalid.',
   POLICY_INVALID: 'The policy file (policy.yaml) or a policy rule is invalid: an unknown key, role, level, category or named policy; details name the file and the key.',
   IMPORT_FAILED: 'A data set could not be imported.',
+  AUDIT_UNAVAILABLE:
+    'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',
+  AUDIT_TAMPERED:
+    'The audit trail failed verification: an event was modified, deleted, inserted or reordered, or a retention checkpoint is forged; the report names the first broken event per chain.',
   INTERNAL_SERVER_ERROR: 'An unexpected error; details are in the server log with the request id.',
 } as const;
 

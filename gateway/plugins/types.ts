@@ -7,6 +7,8 @@ import type { Principal } from '../../shared/principal';
 export interface GatewayContext {
   /** A random id, returned in responses and written to logs, to find a request again. */
   requestId: string;
+  /** When the gateway received the request: epoch milliseconds, with fractions (`performance.timeOrigin + performance.now()`). */
+  receivedAt?: number;
   /** Who is asking; anonymous until the authenticate step says otherwise. */
   principal: Principal;
   /** Step-private state, keyed by plugin name (e.g. authorize's decisions, read by mask). */
@@ -27,6 +29,12 @@ export interface LoadedSupergraph {
 export interface MeshgatePlugin {
   name: string;
   prepareContext?(req: IncomingMessage, context: GatewayContext): Promise<void> | void;
+  /**
+   * Called on every step when a `prepareContext` refused the request (GraphQL and the `apollo`
+   * hooks never see it), with the context as far as it got; for steps that must account for
+   * every request (audit). Must not throw.
+   */
+  contextDidFail?(req: IncomingMessage, context: GatewayContext, error: unknown): void;
   /** Called when the gateway loads or updates its supergraph, before it serves with it. */
   onSupergraph?(supergraph: LoadedSupergraph): void;
   apollo?: ApolloServerPlugin<GatewayContext>;

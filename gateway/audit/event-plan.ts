@@ -1,0 +1,299 @@
+import {
+  getNamedType,
+  getOperationAST,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionNode,
+} from 'graphql';
+import type { Decision } from '../../policies/types';
+import type { Classification, Level } from '../../shared/classification';
+import { hashQuery, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
+import { walkOperation, type SelectedField } from '../authorization/walk';
+import type { AuditFieldUse } from './types';
+
+/**
+ * Precomputed, per authorization plan, everything the audit step needs to build events cheaply:
+ * the field uses (coordinate, classification, decision), the levels the executed operation reads
+ * (for fail-closed), and how to count values and read entity keys in a response.
+ */
+
+/** Classification recorded for a field the supergraph does not classify (authorize denied it). */
+export const UNCLASSIFIED: Classification = Object.freeze({ level: 'RESTRICTED' }) as Classification;
+
+/** Prefix of every response key the audit step adds to the document; all are removed before sending. */
+export const HIDDEN_PREFIX = '__meshgate_';
+const TYPENAME_KEY = `${HIDDEN_PREFIX}typename`;
+const keyAlias = (field: string) => `${HIDDEN_PREFIX}key_${field}`;
+
+const DECISION: Record<Decision, AuditFieldUse['decision']> = { allow: 'allowed', mask: 'masked', deny: 'denied' };
+const RANK: Record<Decision, number> = { allow: 0, mask: 1, deny: 2 };
+
+export interface StaticUse {
+  coordinate: string;
+  classification: Classification;
+  decision: AuditFieldUse['decision'];
+  personal: boolean;
+}
+
+/** Field uses without response work: enough for operations refused before execution. */
+export interface StaticPlan {
+  uses: StaticUse[];
+}
+
+interface EntityReader {
+  /** Depth (path length) of the entity object in the response. */
+  depth: number;
+  /** Key response keys by concrete type; '*' when the type is known statically. */
+  byType: Map<string, string[]>;
+}
+
+interface Position {
+  /** Response keys from the root to the field. */
+  path: string[];
+  /** Concrete types the parent object must have (selections narrowed by a type condition). */
+  types?: Set<string>;
+  entity?: EntityReader;
+}
+
+export interface ResponsePlan {
+  /** The document to execute (with hidden key and typename selections) and its query hash. */
+  document: DocumentNode;
+  operation: OperationDefinitionNode | undefined;
+  queryHash: string;
+  /** Levels of the data the executed operation reads. */
+  levels: Level[];
+  /** Positions per use (same order as StaticPlan.uses); empty for fields that are not executed. */
+  positions: Position[][];
+  /** Where hidden keys were added: the objects at these paths lose every `__meshgate_` key. */
+  strip: string[][];
+  /** False when the walk did not line up with the plan's outcomes: values are not counted. */
+  aligned: boolean;
+}
+
+export function staticPlan(plan: AuthorizationPlan, catalog: FieldCatalog): StaticPlan {
+  const byCoordinate = new Map<string, { decision: Decision; classification: Classification }>();
+  for (const outcome of plan.outcomes) {
+    const seen = byCoordinate.get(outcome.coordinate);
+    if (seen) {
+      if (RANK[outcome.decision] > RANK[seen.decision]) seen.decision = outcome.decision;
+      continue;
+    }
+    byCoordinate.set(outcome.coordinate, { decision: outcome.decision, classification: catalog(outcome.coordinate)?.classification ?? UNCLASSIFIED });
+  }
+  return {
+    uses: [...byCoordinate].map(([coordinate, u]) => ({
+      coordinate,
+      classification: u.classification,
+      decision: DECISION[u.decision],
+      personal: u.classification.category !== undefined,
+    })),
+  };
+}
+
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  return fragments;
+}
+
+function returnType(schema: GraphQLSchema, field: SelectedField): GraphQLCompositeType | undefined {
+  const coordinate = field.coordinates[0];
+  const dot = coordinate.indexOf('.');
+  const owner = schema.getType(coordinate.slice(0, dot));
+  const def = owner && 'getFields' in owner ? (owner as { getFields(): Record<string, { type: any }> }).getFields()[coordinate.slice(dot + 1)] : undefined;
+  const named = def && getNamedType(def.type);
+  return named && 'name' in named && (isObjectType(named) || isAbstractType(named)) ? named : undefined;
+}
+
+function concreteTypes(schema: GraphQLSchema, type: GraphQLCompositeType): string[] {
+  return isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
+}
+
+/**
+ * Plans the response work for one authorization plan: walks the document about to execute
+ * (`executed`), lines its fields up with the plan's outcomes, and adds hidden selections — the
+ * key fields of the nearest entity above each personal-data field, and `__typename` where a
+ * selection is narrowed by a type condition — in a new document with a new query hash.
+ */
+export function responsePlan(args: {
+  plan: AuthorizationPlan;
+  uses: StaticUse[];
+  /** True when denied fields were removed from the executed document (enforce mode with denials). */
+  pruned: boolean;
+  executed: DocumentNode;
+  queryHash: string;
+  operationName: string | null;
+  schema: GraphQLSchema;
+  variables: Record<string, unknown>;
+  entityKeys: Map<string, string[]>;
+}): ResponsePlan {
+  const { plan, uses, schema, executed } = args;
+  const useIndex = new Map(uses.map((u, i) => [u.coordinate, i]));
+  const positions: Position[][] = uses.map(() => []);
+  const levels = new Set<Level>();
+  const outcomes = args.pruned ? plan.outcomes.filter((o) => o.decision !== 'deny') : plan.outcomes;
+  for (const o of outcomes) levels.add(uses[useIndex.get(o.coordinate)!].classification.level);
+
+  const operation = getOperationAST(executed, args.operationName) ?? undefined;
+  const fields = operation ? walkOperation(schema, operation, fragmentsOf(executed), args.variables).fields : [];
+  const aligned = fields.length === outcomes.length && fields.every((f, i) => f.path.join('\u0000') === outcomes[i].path.join('\u0000'));
+  if (!aligned) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, strip: [], aligned };
+
+  // Hidden selections to add, per field node (by identity), keyed by response key.
+  const additions = new Map<FieldNode, Map<string, SelectionNode>>();
+  const addTo = (node: FieldNode, key: string, selection: SelectionNode) => {
+    let extra = additions.get(node);
+    if (!extra) additions.set(node, (extra = new Map()));
+    if (!extra.has(key)) extra.set(key, selection);
+  };
+  const field = (name: string, alias: string): FieldNode => ({ kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: name } });
+  const readers = new Map<SelectedField, EntityReader | null>();
+
+  const entityReader = (start: SelectedField | undefined): EntityReader | undefined => {
+    for (let p = start; p; p = p.parent) {
+      const known = readers.get(p);
+      if (known !== undefined) return known ?? undefined;
+      const type = returnType(schema, p);
+      const entities = type ? concreteTypes(schema, type).filter((t) => args.entityKeys.has(t)) : [];
+      if (!type || entities.length === 0 || !p.node.selectionSet) {
+        readers.set(p, null);
+        continue;
+      }
+      const byType = new Map<string, string[]>();
+      if (isObjectType(type)) {
+        const direct = new Set(
+          p.node.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD && !s.alias && !s.directives?.length ? [s.name.value] : [])),
+        );
+        byType.set('*', args.entityKeys.get(type.name)!.map((k) => {
+          if (direct.has(k)) return k;
+          addTo(p.node, keyAlias(k), field(k, keyAlias(k)));
+          return keyAlias(k);
+        }));
+      } else {
+        addTo(p.node, TYPENAME_KEY, field('__typename', TYPENAME_KEY));
+        for (const t of entities) {
+          const keys = args.entityKeys.get(t)!;
+          addTo(p.node, `... on ${t}`, {
+            kind: Kind.INLINE_FRAGMENT,
+            typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: t } },
+            selectionSet: { kind: Kind.SELECTION_SET, selections: keys.map((k) => field(k, keyAlias(k))) },
+          });
+          byType.set(t, keys.map(keyAlias));
+        }
+      }
+      const reader = { depth: p.path.length, byType };
+      readers.set(p, reader);
+      return reader;
+    }
+    return undefined;
+  };
+
+  const seen = new Set<string>();
+  fields.forEach((f, i) => {
+    const u = useIndex.get(outcomes[i].coordinate)!;
+    const use = uses[u];
+    const position: Position = { path: f.path };
+    // Narrowed by a type condition: count only objects of the narrowed type(s).
+    const owner = f.coordinates[0].slice(0, f.coordinates[0].indexOf('.'));
+    const parentType = f.parent ? returnType(schema, f.parent) : undefined;
+    if (f.parent && parentType && parentType.name !== owner) {
+      const ownerType = schema.getType(owner) as GraphQLCompositeType | undefined;
+      if (ownerType) {
+        position.types = new Set(concreteTypes(schema, ownerType));
+        addTo(f.parent.node, TYPENAME_KEY, field('__typename', TYPENAME_KEY));
+      }
+    }
+    const id = `${u}|${f.path.join('\u0000')}|${position.types ? [...position.types].join(',') : ''}`;
+    if (seen.has(id)) return; // the same field merged from several selections: one position
+    seen.add(id);
+    if (use.personal) position.entity = entityReader(f.parent);
+    positions[u].push(position);
+  });
+
+  if (additions.size === 0) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, strip: [], aligned };
+  const strip = new Map<string, string[]>();
+  for (const f of fields) if (additions.has(f.node)) strip.set(f.path.join('\u0000'), f.path);
+  // Replace, never mutate: the executed document is cached by Apollo (and by authorize).
+  const document = visit(executed, {
+    Field(node) {
+      const extra = additions.get(node);
+      if (!extra || !node.selectionSet) return undefined;
+      return { ...node, selectionSet: { ...node.selectionSet, selections: [...node.selectionSet.selections, ...extra.values()] } };
+    },
+  });
+  return {
+    document,
+    operation: getOperationAST(document, args.operationName) ?? undefined,
+    queryHash: hashQuery(document),
+    levels: [...levels],
+    positions,
+    strip: [...strip.values()],
+    aligned,
+  };
+}
+
+type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
+
+function countValues(value: Json | undefined): number {
+  if (value === null || value === undefined) return 0;
+  if (Array.isArray(value)) return value.reduce((n: number, item) => n + countValues(item), 0);
+  return 1;
+}
+
+function keyOf(obj: Record<string, Json>, reader: EntityReader): string | undefined {
+  const keys = reader.byType.get('*') ?? reader.byType.get(String(obj[TYPENAME_KEY]));
+  if (!keys) return undefined;
+  const values = keys.map((k) => obj[k]);
+  if (values.some((v) => v === null || v === undefined)) return undefined;
+  return values.length === 1 ? String(values[0]) : JSON.stringify(values);
+}
+
+/** Counts the values of one use in the (final) response data and collects entity keys. */
+export function measure(data: Record<string, Json> | null | undefined, positions: Position[], entityKeys: Set<string> | undefined): number {
+  if (!data) return 0;
+  let total = 0;
+  for (const position of positions) {
+    const { path, types, entity } = position;
+    const last = path.length - 1;
+    const walk = (value: Json | undefined, depth: number, key: string | undefined): void => {
+      if (value === null || value === undefined || typeof value !== 'object') return;
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item, depth, key);
+        return;
+      }
+      if (entity && depth === entity.depth) key = keyOf(value, entity);
+      if (depth < last) return walk(value[path[depth]], depth + 1, key);
+      if (types && !types.has(String(value[TYPENAME_KEY]))) return;
+      const n = countValues(value[path[last]]);
+      total += n;
+      if (n > 0 && key !== undefined) entityKeys?.add(key);
+    };
+    walk(data, 0, undefined);
+  }
+  return total;
+}
+
+/** Removes every hidden key the audit step added, in place. */
+export function stripHidden(data: Record<string, Json> | null | undefined, strip: string[][]): void {
+  if (!data) return;
+  for (const path of strip) {
+    const walk = (value: Json | undefined, depth: number): void => {
+      if (value === null || value === undefined || typeof value !== 'object') return;
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item, depth);
+        return;
+      }
+      if (depth < path.length) return walk(value[path[depth]], depth + 1);
+      for (const k of Object.keys(value)) if (k.startsWith(HIDDEN_PREFIX)) delete value[k];
+    };
+    walk(data, 0);
+  }
+}

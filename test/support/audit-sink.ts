@@ -1,0 +1,21 @@
+import type { AuditEvent, AuditSink } from '../../gateway/audit/types';
+import type { Level } from '../../shared/classification';
+
+/** An in-memory AuditSink for tests: records every event; `closed` levels are not accepted (fail closed). */
+export class MemoryAuditSink implements AuditSink {
+  readonly events: AuditEvent[] = [];
+  readonly closed = new Set<Level>();
+
+  append(event: AuditEvent): boolean {
+    this.events.push(structuredClone(event));
+    return true;
+  }
+
+  accepts(level: Level): boolean {
+    return !this.closed.has(level);
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
