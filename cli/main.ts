@@ -1,5 +1,6 @@
 import { MeshgateError } from '../shared/errors';
 import { UsageError } from './args';
+import * as audit from './commands/audit';
 import * as compose from './commands/compose';
 import * as gateway from './commands/gateway';
 import * as importCommand from './commands/import';
@@ -13,7 +14,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, gateway, compose, subgraph, seed, import: importCommand, token };
+const commands: Record<string, Command> = { start, gateway, compose, subgraph, seed, import: importCommand, token, audit };
 
 function usage(): string {
   const lines = Object.values(commands).map((c) => `  ${c.help.split('\n')[0]}`);

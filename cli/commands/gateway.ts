@@ -3,6 +3,8 @@ import { composeFromConfig, formatProblems } from '../../gateway/compose';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
+import { auditStoreConfigFromEnv, lazyAuditStore } from '../../gateway/audit/store';
+import { createAuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
 import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
@@ -49,12 +51,25 @@ export async function loadSupergraph(flags: { supergraph?: string; config?: stri
 }
 
 /** The settings' pipeline (authentication, policy, governance mode) and the supergraph it governs. */
-export async function setUpGateway(flags: { supergraph?: string; config?: string }, logger?: Logger): Promise<{ supergraphSdl: string; plugins: MeshgatePlugin[] }> {
+export interface GatewaySetup {
+  supergraphSdl: string;
+  plugins: MeshgatePlugin[];
+  /** Writes the audit events still queued and releases the audit store: call after the gateway stopped. */
+  close(): Promise<void>;
+}
+
+/**
+ * The governed pipeline the settings describe (authentication, policy, governance mode, audit to
+ * the store `MESHGATE_AUDIT_DATABASE_URL` names, else `.data/audit.sqlite`) and the supergraph it governs.
+ */
+export async function setUpGateway(flags: { supergraph?: string; config?: string }, logger?: Logger): Promise<GatewaySetup> {
   const configFile = flags.config ?? (fs.existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = configFile ? loadConfig(configFile) : undefined;
-  const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger });
+  // The store opens lazily: the gateway starts while it is down, and fails closed for RESTRICTED data.
+  const audit = createAuditWriter(lazyAuditStore(auditStoreConfigFromEnv()), { logger });
+  const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit });
   const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
-  return { supergraphSdl, plugins };
+  return { supergraphSdl, plugins, close: () => audit.close() };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
@@ -82,12 +97,13 @@ export async function startGateway(
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
-  const { supergraphSdl, plugins } = await setUpGateway(values);
+  const { supergraphSdl, plugins, close } = await setUpGateway(values);
   const port = portFlag(values.port ?? process.env.PORT, 4000);
   const { gateway, url } = await startGateway(supergraphSdl, plugins, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => void gateway.stop().then(resolve);
+    // In-flight requests finish, then every queued audit event is written before exit.
+    const stop = () => void gateway.stop().then(close).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

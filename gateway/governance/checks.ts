@@ -150,18 +150,23 @@ function checkClassification(subgraph: GovernedSubgraph, raw: DocumentNode, defa
  * (not the first), each located; fields defaulted by the policy come back as one warning per
  * subgraph. A subgraph whose SDL does not parse is left to composition to report.
  */
-export function checkGovernance(input: GovernanceInput): GovernanceProblem[] {
-  const problems: GovernanceProblem[] = [];
-  const { defaultClassification } = input;
-  if (defaultClassification !== undefined && !isLevel(defaultClassification)) {
-    problems.push({
+/** A policy's default classification must be a level; unset is fine (unclassified fields are then errors). */
+export function checkDefaultClassification(defaultClassification: unknown): GovernanceProblem[] {
+  if (defaultClassification === undefined || isLevel(defaultClassification)) return [];
+  return [
+    {
       code: 'INVALID_CLASSIFICATION',
       severity: 'error',
       message: `the default classification "${String(defaultClassification)}" is not one of ${LEVELS.join(', ')}`,
       locations: [],
       coordinates: [],
-    });
-  }
+    },
+  ];
+}
+
+export function checkGovernance(input: GovernanceInput): GovernanceProblem[] {
+  const { defaultClassification } = input;
+  const problems = checkDefaultClassification(defaultClassification);
   for (const subgraph of input.subgraphs) {
     const owner = lookupOwner(subgraph);
     if (!owner.ok) {

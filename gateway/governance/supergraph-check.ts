@@ -1,7 +1,7 @@
 import { parse, Source, type DocumentNode } from 'graphql';
-import { isLevel, LEVELS, levelRank, PERSONAL_DATA_CATEGORIES, type Level } from '../../shared/classification';
+import { isLevel, levelRank, PERSONAL_DATA_CATEGORIES, type Level } from '../../shared/classification';
 import { MeshgateError } from '../../shared/errors';
-import type { GovernanceProblem } from './checks';
+import { checkDefaultClassification, type GovernanceProblem } from './checks';
 import { scanSupergraph } from './classification-map';
 import { namesPersonalData } from './personal-data';
 
@@ -25,17 +25,8 @@ export function checkSupergraphClassification(supergraphSdl: string, options: Su
   } catch (err) {
     throw new MeshgateError('CONFIG_INVALID', `the supergraph ${source} is not valid GraphQL: ${(err as Error).message}`);
   }
-  const problems: GovernanceProblem[] = [];
   const { defaultClassification } = options;
-  if (defaultClassification !== undefined && !isLevel(defaultClassification)) {
-    problems.push({
-      code: 'INVALID_CLASSIFICATION',
-      severity: 'error',
-      message: `the default classification "${String(defaultClassification)}" is not one of ${LEVELS.join(', ')}`,
-      locations: [],
-      coordinates: [],
-    });
-  }
+  const problems = checkDefaultClassification(defaultClassification);
   const scan = scanSupergraph(doc);
   for (const invalid of scan.invalid) {
     problems.push({

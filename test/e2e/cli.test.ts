@@ -82,6 +82,18 @@ describe('the meshgate command, as real processes', () => {
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
     await expect(fetch(url.replace('/graphql', '/health'))).rejects.toThrow();
+
+    // Audit is on from the first start: Ctrl-C flushed both requests' events, chained and verifiable.
+    const env = { MESHGATE_DATA_DIR: path.join(dir, 'data') };
+    const exported = meshgate(['audit', 'export', '--format', 'jsonl'], env);
+    expect(await exported.exited).toBe(0);
+    const events = exported.out().trim().split('\n').map((line) => JSON.parse(line));
+    // The anonymous request's only root field was denied: no data, so its outcome is 'error'.
+    expect(events.map((e: any) => [e.subject, e.outcome]).sort()).toEqual([[null, 'error'], ['e2e', 'ok']].sort());
+    const analystEvent = events.find((e: any) => e.subject === 'e2e');
+    expect(analystEvent.fields.map((f: any) => f.coordinate)).toEqual(expect.arrayContaining(['Query.orders', 'Order.total', 'Customer.companyName']));
+    const verify = meshgate(['audit', 'verify'], env);
+    expect(await verify.exited).toBe(0);
   });
 
   it('`meshgate gateway` names subgraphs that are down at start-up, keeps serving, and reports not ready', async () => {

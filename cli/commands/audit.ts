@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import { exportEvents, queryEvents, subjectAccess, type Decision } from '../../gateway/audit/queries';
+import { assertAuditKey, auditStoreConfigFromEnv, openAuditStore, prune, verify, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { isLevel, LEVELS } from '../../shared/classification';
+import { parseFlags, UsageError } from '../args';
+
+export const help = `meshgate audit verify|query|export|prune|subject [options]   the per-field audit trail
+
+  meshgate audit verify [--format text|json]
+      Checks every hash chain end to end; exit 0 when intact, 1 naming the first broken event
+      per chain (AUDIT_TAMPERED). Pruned chains need MESHGATE_AUDIT_KEY to check their checkpoint.
+  meshgate audit query [--subject S] [--client C] [--field Type.field] [--level L] [--decision D]
+                       [--since 30d|DATE] [--until DATE] [--limit N] [--cursor C] [--format table|json]
+      Events newest first (default 100, at most 1000 a page); field, level and decision match one same field.
+  meshgate audit export --format jsonl|csv [--since 30d|DATE] [--until DATE] [--output FILE]
+      Every event, oldest first, to stdout or FILE.
+  meshgate audit prune --before DATE|90d
+      Removes older events, writing a checkpoint per chain signed with MESHGATE_AUDIT_KEY (required).
+  meshgate audit subject <entity-key> [--since 90d|DATE] [--format table|json]
+      Who has seen this entity's personal data: time, subject, client, purpose, fields.
+
+The store: MESHGATE_AUDIT_DATABASE_URL (PostgreSQL, schema MESHGATE_AUDIT_DB_SCHEMA or "audit"),
+else <MESHGATE_DATA_DIR or .data>/audit.sqlite. Durations: 30d, 12h, 45m.`;
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30d` / `12h` / `45m` before now, or an ISO 8601 date. */
+export function parseWhen(value: string | undefined, flag: string, now = Date.now()): Date | undefined {
+  if (value === undefined) return undefined;
+  const rel = /^(\d+)([mhd])$/.exec(value.trim());
+  if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2]]);
+  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
+    const date = new Date(value.trim());
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new UsageError(`--${flag} must be a duration like 30d, 12h or 45m, or a date like 2025-01-31, got "${value}"`);
+}
+
+function formatFlag<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T | undefined, sub: string): T {
+  const format = (value ?? fallback) as T | undefined;
+  if (!format) throw new UsageError(`audit ${sub}: --format is required (${allowed.join(' or ')})`);
+  if (!allowed.includes(format)) throw new UsageError(`audit ${sub}: --format must be ${allowed.join(' or ')}, got "${value}"`);
+  return format;
+}
+
+async function withStore<T>(fn: (store: AuditStore) => Promise<T>): Promise<T> {
+  const store = await openAuditStore(auditStoreConfigFromEnv());
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const out = (text: string) => process.stdout.write(text);
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+const fieldSummary = (e: StoredAuditEvent) => e.fields.map((f) => (f.decision === 'allowed' ? f.coordinate : `${f.coordinate}(${f.decision})`)).join(',');
+
+async function runVerify(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { format: { type: 'string' } }, 'audit');
+  const format = formatFlag(values.format, ['text', 'json'] as const, 'text', 'verify');
+  const report = await withStore((store) => verify(store, { key: process.env.MESHGATE_AUDIT_KEY || undefined }));
+  if (format === 'json') out(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.chains.length === 0) out('audit trail is empty: nothing to verify\n');
+  else {
+    for (const c of report.chains) {
+      const from = c.checkpointSeq !== undefined ? ` from checkpoint at seq ${c.checkpointSeq}` : '';
+      if (c.ok) out(`chain ${c.chain}: ok, ${c.events} events${from}, last seq ${c.lastSeq}\n`);
+      else out(`chain ${c.chain}: BROKEN at seq ${c.broken!.seq}${c.broken!.eventId ? ` (event ${c.broken!.eventId})` : ''}: ${c.broken!.reason}\n`);
+    }
+  }
+  if (report.ok) return 0;
+  const broken = report.chains.filter((c) => !c.ok).length;
+  process.stderr.write(`meshgate audit: AUDIT_TAMPERED: ${broken} of ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} failed verification\n`);
+  return 1;
+}
+
+async function runQuery(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      subject: { type: 'string' },
+      client: { type: 'string' },
+      field: { type: 'string' },
+      level: { type: 'string' },
+      decision: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      format: { type: 'string' },
+    },
+    'audit',
+  );
+  const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'query');
+  const level = values.level?.toUpperCase();
+  if (level !== undefined && !isLevel(level)) throw new UsageError(`--level must be one of ${LEVELS.join(', ')}, got "${values.level}"`);
+  const decision = values.decision?.toLowerCase();
+  if (decision !== undefined && !['allowed', 'masked', 'denied'].includes(decision)) throw new UsageError(`--decision must be allowed, masked or denied, got "${values.decision}"`);
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError(`--limit must be a whole number, got "${values.limit}"`);
+  const page = await withStore((store) =>
+    queryEvents(store, {
+      subject: values.subject,
+      client: values.client,
+      field: values.field,
+      level,
+      decision: decision as Decision | undefined,
+      since: parseWhen(values.since, 'since'),
+      until: parseWhen(values.until, 'until'),
+      limit,
+      cursor: values.cursor,
+    }),
+  );
+  if (format === 'json') {
+    out(`${JSON.stringify(page, null, 2)}\n`);
+    return 0;
+  }
+  out(
+    table(
+      ['TIME', 'SUBJECT', 'CLIENT', 'OPERATION', 'OUTCOME', 'FIELDS'],
+      page.events.map((e) => [e.time, e.subject ?? '-', e.clientName ?? '-', e.operationName ?? '-', e.outcome, fieldSummary(e)]),
+    ),
+  );
+  out(`${page.events.length} event${page.events.length === 1 ? '' : 's'}${page.nextCursor ? `; more with --cursor ${page.nextCursor}` : ''}\n`);
+  return 0;
+}
+
+const CSV_COLUMNS = [
+  'id', 'chain', 'seq', 'time', 'requestId', 'subject', 'roles', 'clientName', 'clientVersion', 'purpose', 'operationName',
+  'operationSignature', 'operationHash', 'subgraphs', 'outcome', 'errorCodes', 'latencyMs', 'fields', 'prevHash', 'hash',
+] as const;
+
+/** RFC 4180: quote when needed, `""` for a quote; null is an empty unquoted field; arrays and objects as JSON. */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) || text === '' ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+async function runExport(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, output: { type: 'string' } }, 'audit');
+  const format = formatFlag(values.format, ['jsonl', 'csv'] as const, undefined, 'export');
+  const range = { since: parseWhen(values.since, 'since'), until: parseWhen(values.until, 'until') };
+  const fd = values.output ? fs.openSync(values.output, 'w') : undefined;
+  const write = (text: string) => (fd === undefined ? out(text) : fs.writeSync(fd, text));
+  let n = 0;
+  try {
+    await withStore(async (store) => {
+      if (format === 'csv') write(`${CSV_COLUMNS.join(',')}\r\n`);
+      for await (const e of exportEvents(store, range)) {
+        write(format === 'jsonl' ? `${JSON.stringify(e)}\n` : `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\r\n`);
+        n += 1;
+      }
+    });
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  if (values.output) out(`exported ${n} event${n === 1 ? '' : 's'} to ${values.output}\n`);
+  return 0;
+}
+
+async function runPrune(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { before: { type: 'string' } }, 'audit');
+  const before = parseWhen(values.before, 'before');
+  if (!before) throw new UsageError('audit prune: --before is required (a date like 2025-01-31, or 90d)');
+  const key = process.env.MESHGATE_AUDIT_KEY;
+  assertAuditKey(key);
+  const result = await withStore((store) => prune(store, before, key));
+  out(`pruned ${result.removed} event${result.removed === 1 ? '' : 's'} before ${before.toISOString()}\n`);
+  for (const c of result.chains) out(`chain ${c.chain}: ${c.removed} removed, signed checkpoint at seq ${c.checkpointSeq}\n`);
+  return 0;
+}
+
+async function runSubject(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { since: { type: 'string' }, format: { type: 'string' } }, 'audit');
+  const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'subject');
+  const [entityKey, ...extra] = positionals;
+  if (!entityKey || extra.length) throw new UsageError('audit subject: give exactly one entity key, e.g. `meshgate audit subject C000001`');
+  const since = parseWhen(values.since ?? '90d', 'since');
+  const records = await withStore((store) => subjectAccess(store, entityKey, { since }));
+  if (format === 'json') {
+    out(`${JSON.stringify(records, null, 2)}\n`);
+    return 0;
+  }
+  out(table(['TIME', 'SUBJECT', 'CLIENT', 'PURPOSE', 'FIELDS'], records.map((r) => [r.time, r.subject ?? '-', r.client ?? '-', r.purpose ?? '-', r.coordinates.join(',')])));
+  out(`${records.length} access${records.length === 1 ? '' : 'es'} to ${entityKey}'s personal data since ${since!.toISOString()}\n`);
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  verify: runVerify,
+  query: runQuery,
+  export: runExport,
+  prune: runPrune,
+  subject: runSubject,
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || !Object.hasOwn(SUBCOMMANDS, sub)) {
+    throw new UsageError(`${sub ? `unknown subcommand "${sub}"` : 'a subcommand is required'}: verify, query, export, prune or subject (see \`meshgate help audit\`)`);
+  }
+  return SUBCOMMANDS[sub](rest);
+}

@@ -1,0 +1,105 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { AuditEvent, AuditFieldUse } from './types';
+
+/** The `prev_hash` of each chain's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Canonical JSON: object keys sorted (by UTF-16 code units), no whitespace, `undefined` members
+ * left out (in arrays: `null`, as JSON.stringify does). Non-finite numbers are refused: they
+ * would serialise as `null` and two different events could hash alike.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
+  }
+}
+
+const nullable = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
+
+function normaliseField(f: AuditFieldUse): AuditFieldUse {
+  const classification = f.classification.category
+    ? { level: f.classification.level, category: f.classification.category }
+    : { level: f.classification.level };
+  return {
+    coordinate: f.coordinate,
+    classification,
+    decision: f.decision,
+    values: f.values,
+    ...(f.entityKeys && { entityKeys: f.entityKeys.map(String) }),
+  };
+}
+
+/**
+ * The event exactly as the store will read it back: known members only, `null` for absent
+ * optionals, the time as `toISOString()` (millisecond UTC). Throws on an invalid time.
+ */
+export function normaliseEvent(e: AuditEvent): AuditEvent {
+  const time = new Date(e.time);
+  if (Number.isNaN(time.getTime())) throw new TypeError(`audit event ${e.id}: invalid time "${e.time}"`);
+  if (!Number.isFinite(e.latencyMs)) throw new TypeError(`audit event ${e.id}: invalid latencyMs`);
+  return {
+    id: String(e.id),
+    time: time.toISOString(),
+    requestId: String(e.requestId),
+    subject: nullable(e.subject),
+    roles: [...(e.roles ?? [])].map(String),
+    clientName: nullable(e.clientName),
+    clientVersion: nullable(e.clientVersion),
+    purpose: nullable(e.purpose),
+    operationName: nullable(e.operationName),
+    operationSignature: nullable(e.operationSignature),
+    operationHash: nullable(e.operationHash),
+    fields: (e.fields ?? []).map(normaliseField),
+    subgraphs: [...(e.subgraphs ?? [])].map(String),
+    outcome: e.outcome,
+    errorCodes: [...(e.errorCodes ?? [])].map(String),
+    latencyMs: e.latencyMs,
+  };
+}
+
+/**
+ * An event's hash: sha256 (hex) over the canonical JSON of its chain, sequence number, the
+ * previous event's hash and its (normalised) content. Chain and seq are inside the hash, so a
+ * row moved to another position or chain no longer matches.
+ */
+export function eventHash(args: { chain: string; seq: number; prevHash: string; event: AuditEvent }): string {
+  const payload = canonicalJson({ v: 1, chain: args.chain, seq: args.seq, prevHash: args.prevHash, event: args.event });
+  return createHash('sha256').update(payload).digest('hex');
+}
+
+export interface CheckpointContent {
+  chain: string;
+  seq: number;
+  hash: string;
+  prunedBefore: string;
+  createdAt: string;
+}
+
+/** HMAC-SHA256 (hex) over a checkpoint's canonical JSON. */
+export function checkpointMac(c: CheckpointContent, key: string): string {
+  const payload = canonicalJson({ v: 1, chain: c.chain, seq: c.seq, hash: c.hash, prunedBefore: c.prunedBefore, createdAt: c.createdAt });
+  return createHmac('sha256', key).update(payload).digest('hex');
+}
+
+export function macMatches(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected, 'hex');
+  const b = Buffer.from(actual, 'hex');
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}

@@ -1,0 +1,200 @@
+import type { Level } from '../../shared/classification';
+import { MeshgateError } from '../../shared/errors';
+import { createLogger, type Logger } from '../../shared/logger';
+import { normaliseEvent } from './hash';
+import type { AuditAppender } from './store';
+import type { AuditEvent, AuditSink } from './types';
+
+export interface AuditWriterOptions {
+  /** Events held in memory at most; `append` refuses beyond (default 10,000). */
+  maxQueue?: number;
+  /** Events per batch / transaction (default 500). */
+  batchSize?: number;
+  /** A partial batch is written this long after its first event arrived (default 200 ms). */
+  flushIntervalMs?: number;
+  /** First retry delay after a failed batch; doubles per failure (default 100 ms)… */
+  retryBaseMs?: number;
+  /** …up to this (default 5,000 ms). */
+  retryMaxMs?: number;
+  /** How long the store may be unreachable before fail-closed levels are refused (default 5,000 ms). */
+  maxOutageMs?: number;
+  /** Levels refused by `accepts` while the queue is full or the store is out (default ['RESTRICTED']). */
+  failClosedLevels?: readonly Level[];
+  /** `close()` gives up (throwing AUDIT_UNAVAILABLE, logging the unwritten count) after this long (default 30,000 ms). */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface AuditWriterStats {
+  /** Events waiting in memory (including a batch being written). */
+  queued: number;
+  /** Events committed to the store. */
+  written: number;
+  /** Batches whose transaction failed (each was retried). */
+  failedBatches: number;
+  /** Events `append` refused (queue full, invalid event, or writer closed). */
+  rejected: number;
+  /** Since when the store has been failing (epoch ms), or null. */
+  outageSince: number | null;
+  lastError: string | null;
+}
+
+export interface AuditWriter extends AuditSink {
+  stats(): AuditWriterStats;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The gateway's audit sink: a bounded in-memory queue written to the store in batches (by size
+ * and by time), one transaction per batch, off the request path. A failed batch stays at the
+ * head of the queue and is retried with capped exponential backoff; events are never dropped
+ * once `append` returned true. `append` returning false (queue full, invalid event, closed) is
+ * the only way an event is not taken: it is counted in `rejected` and logged.
+ */
+export function createAuditWriter(store: AuditAppender, options: AuditWriterOptions = {}): AuditWriter {
+  const maxQueue = options.maxQueue ?? 10_000;
+  const batchSize = options.batchSize ?? 500;
+  const flushIntervalMs = options.flushIntervalMs ?? 200;
+  const retryBaseMs = options.retryBaseMs ?? 100;
+  const retryMaxMs = options.retryMaxMs ?? 5_000;
+  const maxOutageMs = options.maxOutageMs ?? 5_000;
+  const failClosed = new Set<Level>(options.failClosedLevels ?? ['RESTRICTED']);
+  const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+  const logger = options.logger ?? createLogger('audit-writer');
+  const now = options.now ?? Date.now;
+
+  const queue: AuditEvent[] = [];
+  /** When each queued event arrived (parallel to `queue`). */
+  const arrivals: number[] = [];
+  let written = 0;
+  let failedBatches = 0;
+  let rejected = 0;
+  let outageSince: number | null = null;
+  let lastError: string | null = null;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let draining: Promise<void> | null = null;
+  let lastRejectLog = 0;
+  let abandoned = false;
+
+  function reject(reason: string, event: AuditEvent): false {
+    rejected += 1;
+    const t = now();
+    // Logged at most once a second (with the running count) so a full queue cannot flood the log.
+    if (t - lastRejectLog >= 1000) {
+      lastRejectLog = t;
+      logger.error({ code: 'AUDIT_UNAVAILABLE', eventId: event?.id, requestId: event?.requestId, reason, rejected, queued: queue.length }, 'audit event refused');
+    }
+    return false;
+  }
+
+  function schedule(): void {
+    if (draining || timer || queue.length === 0) return;
+    if (queue.length >= batchSize) {
+      void drain();
+      return;
+    }
+    timer = setTimeout(() => {
+      timer = null;
+      void drain();
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  /** Writes batches until the queue is empty; one drain at a time. */
+  function drain(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (draining) return draining;
+    draining = (async () => {
+      let failures = 0;
+      while (queue.length > 0 && !abandoned) {
+        const batch = queue.slice(0, batchSize);
+        try {
+          await store.append(batch);
+          queue.splice(0, batch.length);
+          arrivals.splice(0, batch.length);
+          written += batch.length;
+          if (outageSince !== null) logger.info({ outageMs: now() - outageSince, queued: queue.length }, 'audit store reachable again');
+          outageSince = null;
+          lastError = null;
+          failures = 0;
+        } catch (err) {
+          failedBatches += 1;
+          failures += 1;
+          lastError = (err as Error).message.split('\n')[0].slice(0, 300);
+          if (outageSince === null) outageSince = now();
+          const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures - 1, 30));
+          logger.warn({ code: 'AUDIT_UNAVAILABLE', err: lastError, queued: queue.length, retryInMs: delay }, 'audit batch failed; retrying');
+          await sleep(delay);
+        }
+      }
+    })().finally(() => {
+      draining = null;
+      schedule();
+    });
+    return draining;
+  }
+
+  async function flush(): Promise<void> {
+    while ((queue.length > 0 && !abandoned) || draining) await drain();
+  }
+
+  return {
+    append(event: AuditEvent): boolean {
+      if (closed) return reject('writer closed', event);
+      if (queue.length >= maxQueue) return reject('queue full', event);
+      let normalised: AuditEvent;
+      try {
+        normalised = normaliseEvent(event);
+      } catch (err) {
+        return reject(`invalid event: ${(err as Error).message}`, event);
+      }
+      queue.push(normalised);
+      arrivals.push(now());
+      schedule();
+      return true;
+    },
+
+    accepts(level: Level): boolean {
+      if (!failClosed.has(level)) return true;
+      if (closed || queue.length >= maxQueue) return false;
+      const t = now();
+      if (outageSince !== null && t - outageSince > maxOutageMs) return false;
+      // A store that hangs instead of failing: the oldest event has waited too long.
+      return arrivals.length === 0 || t - arrivals[0] <= maxOutageMs + flushIntervalMs;
+    },
+
+    flush,
+
+    async close(): Promise<void> {
+      closed = true;
+      let timeout: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => {
+        timeout = setTimeout(() => resolve('timeout'), closeTimeoutMs);
+      });
+      try {
+        const outcome = await Promise.race([flush().then(() => 'done' as const), gaveUp]);
+        if (outcome === 'timeout') {
+          abandoned = true;
+          logger.error({ code: 'AUDIT_UNAVAILABLE', unwritten: queue.length, lastError }, 'audit writer closed with events unwritten');
+          throw new MeshgateError('AUDIT_UNAVAILABLE', `audit store unreachable for ${closeTimeoutMs} ms at shutdown: ${queue.length} events unwritten (${lastError ?? 'no error'})`, {
+            unwritten: queue.length,
+          });
+        }
+      } finally {
+        clearTimeout(timeout);
+      }
+      await store.close();
+    },
+
+    stats(): AuditWriterStats {
+      return { queued: queue.length, written, failedBatches, rejected, outageSince, lastError };
+    },
+  };
+}
