@@ -7,12 +7,13 @@ import { MeshgateError } from '../shared/errors';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
+import type { AuditApiFactory } from './audit/api';
 import { noteSubgraphCall } from './audit/event-subgraphs';
 import { createSubgraphFetcher } from './fetcher';
 import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
 import { createSubgraphSource } from './subgraph-source';
-import type { GatewayContext, MeshgatePlugin } from './plugins/types';
+import type { GatewayContext, LoadedSupergraph, MeshgatePlugin } from './plugins/types';
 import { subgraphsOfSupergraph, type SupergraphSubgraph } from './supergraph';
 
 export interface GatewayOptions {
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   plugins?: MeshgatePlugin[];
   /** Secret shared with the subgraphs: every subgraph request is signed, with the caller's principal (default `MESHGATE_SUBGRAPH_SECRET`; unset = unsigned). */
   subgraphSecret?: string;
+  /** The auditor API at `POST /audit/graphql` (`auditApi(…)` from gateway/audit/api); absent = no such route. */
+  auditApi?: AuditApiFactory;
   logger?: Logger;
 }
 
@@ -40,7 +43,7 @@ export interface MeshgateGateway {
 /**
  * Builds the gateway without listening: `POST /graphql` (the supergraph), `GET /health`
  * (readiness: 200 when every subgraph answers, else 503 naming the ones that do not) and
- * `GET /health/live` (the process is up).
+ * `GET /health/live` (the process is up); with `auditApi`, `POST /audit/graphql` (the auditor API).
  */
 export async function createGateway(options: GatewayOptions): Promise<MeshgateGateway> {
   // Apollo's gateway reports anonymous telemetry unless told not to; nothing of ours calls out.
@@ -73,12 +76,14 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   // Steps that need the supergraph (classifications, directives) get it on every load or update.
   // Apollo wraps what they throw; the first such error is kept to report as it was thrown.
   let supergraphError: unknown;
+  let loaded: LoadedSupergraph | undefined;
   const supergraphListener: ApolloServerPlugin<GatewayContext> = {
     async serverWillStart() {
       return {
         schemaDidLoadOrUpdate({ apiSchema, coreSupergraphSdl }) {
           try {
-            for (const plugin of plugins) plugin.onSupergraph?.({ sdl: coreSupergraphSdl!, apiSchema });
+            loaded = { sdl: coreSupergraphSdl!, apiSchema };
+            for (const plugin of plugins) plugin.onSupergraph?.(loaded);
           } catch (err) {
             supergraphError ??= err;
             throw err;
@@ -105,10 +110,13 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     throw supergraphError ?? err;
   }
 
+  const prepareContext = async (req: http.IncomingMessage, context: GatewayContext) => {
+    for (const plugin of plugins) await plugin.prepareContext?.(req, context);
+  };
   const createContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
     const context: GatewayContext = { requestId: randomUUID(), receivedAt: performance.timeOrigin + performance.now(), principal: ANONYMOUS, state: {} };
     try {
-      for (const plugin of plugins) await plugin.prepareContext?.(req, context);
+      await prepareContext(req, context);
     } catch (err) {
       // Refused before GraphQL runs (Apollo calls no request hooks): the audit step still records it.
       for (const plugin of plugins) plugin.contextDidFail?.(req, context, err);
@@ -129,6 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
         });
       },
       '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      ...(options.auditApi && { '/audit/graphql': options.auditApi({ prepareContext, supergraph: () => loaded }) }),
     },
     (err) => logger.error({ err }, 'request failed'),
   );

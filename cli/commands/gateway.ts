@@ -3,6 +3,7 @@ import { composeFromConfig, formatProblems } from '../../gateway/compose';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
+import { auditApi, type AuditApiFactory } from '../../gateway/audit/api';
 import { auditStoreConfigFromEnv, lazyAuditStore } from '../../gateway/audit/store';
 import { createAuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
@@ -54,6 +55,8 @@ export async function loadSupergraph(flags: { supergraph?: string; config?: stri
 export interface GatewaySetup {
   supergraphSdl: string;
   plugins: MeshgatePlugin[];
+  /** The auditor API (`POST /audit/graphql`) over the same audit store. */
+  auditApi: AuditApiFactory;
   /** Writes the audit events still queued and releases the audit store: call after the gateway stopped. */
   close(): Promise<void>;
 }
@@ -66,21 +69,23 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   const configFile = flags.config ?? (fs.existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = configFile ? loadConfig(configFile) : undefined;
   // The store opens lazily: the gateway starts while it is down, and fails closed for RESTRICTED data.
-  const audit = createAuditWriter(lazyAuditStore(auditStoreConfigFromEnv()), { logger });
+  const store = lazyAuditStore(auditStoreConfigFromEnv());
+  const audit = createAuditWriter(store, { logger });
   const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit });
+  // The auditor API reads the store the writer appends to (opened lazily too) and audits itself to the same sink.
+  const api = auditApi({ store: store.open, sink: audit, policy, logger });
   const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
-  return { supergraphSdl, plugins, close: () => audit.close() };
+  return { supergraphSdl, plugins, auditApi: api, close: () => audit.close() };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
 export async function startGateway(
-  supergraphSdl: string,
-  plugins: MeshgatePlugin[],
+  setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi'>,
   listenOn: { port: number; host: string },
-  routingUrls?: Record<string, string>,
-  logger?: Logger,
+  options: { routingUrls?: Record<string, string>; logger?: Logger } = {},
 ): Promise<{ gateway: MeshgateGateway; url: string }> {
-  const gateway = await createGateway({ supergraphSdl, plugins, routingUrls, logger });
+  const { supergraphSdl, plugins, auditApi } = setup;
+  const gateway = await createGateway({ supergraphSdl, plugins, auditApi, ...options });
   const { port, host } = listenOn;
   const url = await gateway.listen(port, host);
   for (const health of await probeSubgraphs(gateway.subgraphs)) {
@@ -97,13 +102,13 @@ export async function startGateway(
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
-  const { supergraphSdl, plugins, close } = await setUpGateway(values);
+  const setup = await setUpGateway(values);
   const port = portFlag(values.port ?? process.env.PORT, 4000);
-  const { gateway, url } = await startGateway(supergraphSdl, plugins, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
+  const { gateway, url } = await startGateway(setup, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
     // In-flight requests finish, then every queued audit event is written before exit.
-    const stop = () => void gateway.stop().then(close).then(resolve);
+    const stop = () => void gateway.stop().then(setup.close).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

@@ -100,8 +100,8 @@ export async function run(argv: string[]): Promise<number> {
     for (const c of children) process.stdout.write(`  ✓ ${c.name.padEnd(20)} ${routingUrls[c.name]}\n`);
     // The banner below says what a newcomer needs; the gateway itself logs only warnings here.
     const logger = createLogger('gateway', process.env.MESHGATE_LOG_LEVEL ?? 'warn');
-    const { supergraphSdl, plugins, close } = await setUpGateway({ config: config.source }, logger);
-    const { gateway, url } = await startGateway(supergraphSdl, plugins, { port, host: process.env.HOST ?? '127.0.0.1' }, routingUrls, logger);
+    const setup = await setUpGateway({ config: config.source }, logger);
+    const { gateway, url } = await startGateway(setup, { port, host: process.env.HOST ?? '127.0.0.1' }, { routingUrls, logger });
     process.stdout.write(
       `\nMeshgate gateway ready at ${url}/graphql\n` +
         `Try: curl -s ${url}/graphql -H 'content-type: application/json' \\\n` +
@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write('stopping…\n');
     await gateway.stop();
-    await close();
+    await setup.close();
   } finally {
     for (const c of children) c.process.kill('SIGTERM');
     await Promise.all(children.map((c) => c.exited));

@@ -75,6 +75,16 @@ describe('the meshgate command, as real processes', () => {
     expect(await token.exited).toBe(0);
     const res = await postGraphql(url, query, undefined, { authorization: `Bearer ${token.out().trim()}` });
     expect(res.errors).toBeUndefined();
+    // The auditor API is served beside it, for auditors only.
+    const auditorToken = meshgate(['token', '--sub', 'inspector', '--roles', 'auditor'], { MESHGATE_DATA_DIR: path.join(dir, 'data'), MESHGATE_JWT_SECRET: '' });
+    expect(await auditorToken.exited).toBe(0);
+    const auditUrl = url.replace('/graphql', '/audit/graphql');
+    const asAuditor = { authorization: `Bearer ${auditorToken.out().trim()}` };
+    const chain = await postGraphql(auditUrl, '{ auditEvents(first: 10) { nodes { subject } } }', undefined, asAuditor);
+    expect(chain.errors).toBeUndefined();
+    expect(Array.isArray(chain.data.auditEvents.nodes)).toBe(true);
+    const refused = await fetch(auditUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.out().trim()}` }, body: JSON.stringify({ query: '{ auditEvents { nodes { subject } } }' }) });
+    expect(refused.status).toBe(403);
     expect(res.data.orders.nodes).toHaveLength(2);
     expect(res.data.orders.nodes[0].lines[0].product.name).toEqual(expect.any(String));
     const pids = [...start.out().matchAll(/✓ (\S+)/g)].length;
@@ -88,8 +98,9 @@ describe('the meshgate command, as real processes', () => {
     const exported = meshgate(['audit', 'export', '--format', 'jsonl'], env);
     expect(await exported.exited).toBe(0);
     const events = exported.out().trim().split('\n').map((line) => JSON.parse(line));
-    // The anonymous request's only root field was denied: no data, so its outcome is 'error'.
-    expect(events.map((e: any) => [e.subject, e.outcome]).sort()).toEqual([[null, 'error'], ['e2e', 'ok']].sort());
+    // The anonymous request's only root field was denied: no data, so its outcome is 'error'. The
+    // auditor API records its own use too: the auditor's query, and the analyst refused there.
+    expect(events.map((e: any) => [e.subject, e.outcome]).sort()).toEqual([[null, 'error'], ['e2e', 'ok'], ['e2e', 'rejected'], ['inspector', 'ok']].sort());
     const analystEvent = events.find((e: any) => e.subject === 'e2e');
     expect(analystEvent.fields.map((f: any) => f.coordinate)).toEqual(expect.arrayContaining(['Query.orders', 'Order.total', 'Customer.companyName']));
     const verify = meshgate(['audit', 'verify'], env);
