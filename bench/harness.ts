@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { choosePlacement, describeMachine, pin, SHARED_CPU, type Machine } from './cpus';
 import { probe, runLoad, type LoadResult, type Probe, type RequestHeaders } from './load';
+import { createDb } from '../shared/db';
 import { startMesh, type Mesh } from './mesh';
 import {
+  auditComparisons as defaultAuditComparisons,
   comparisons as defaultComparisons,
   governanceComparisons as defaultGovernanceComparisons,
   GOVERNED_GATEWAY,
@@ -29,6 +32,9 @@ export interface BenchOptions {
   workloads?: Workload[];
   comparisons?: Comparison[];
   governanceComparisons?: typeof defaultGovernanceComparisons;
+  auditComparisons?: typeof defaultAuditComparisons;
+  /** The governed gateway's audit store in this PostgreSQL database (a fresh schema, dropped afterwards); default SQLite in the run's folder. */
+  auditDbUrl?: string;
   /** Progress messages. */
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -58,6 +64,8 @@ export interface RunResult {
   /** CPU time per request sent, per process, in ms: a server's cost even when it was not the bottleneck. */
   cpuMsPerRequest: Record<string, number>;
   failures: LoadResult['failures'];
+  /** Governed (audited) rows: audit events the writer committed per second over the measured run. */
+  auditEventsPerSec?: number;
 }
 
 export interface RatioResult {
@@ -83,6 +91,29 @@ export interface GovernanceResult {
   p99: number;
 }
 
+/** Audit on ÷ off for one workload: the governed gateway with and without its audit writer. */
+export interface AuditResult {
+  workload: string;
+  off: { id: string; requestsPerSec: number; p50Ms: number; p99Ms: number };
+  on: { id: string; requestsPerSec: number; p50Ms: number; p99Ms: number; eventsPerSec: number };
+  /** audited req/s ÷ unaudited req/s. */
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+/** At the end of the run, after a flush: the governed gateway's audit store against the requests it was sent. */
+export interface AuditCheck {
+  /** `sqlite` (the run's folder) or `postgres` (--audit-db). */
+  store: string;
+  /** Requests the governed gateway received: verification probes, warm-up and measured load (including those in flight when a run ended, which it still answers). */
+  requests: number;
+  /** Events in the store. */
+  events: number;
+  met: boolean;
+  writer: { written: number; queued: number; failedBatches: number; rejected: number };
+}
+
 export interface Report {
   startedAt: string;
   machine: Machine;
@@ -97,6 +128,9 @@ export interface Report {
   ratios: RatioResult[];
   /** Governance on ÷ off per workload (small, heavy). */
   governance: GovernanceResult[];
+  /** Audit on ÷ off per workload (small, heavy). */
+  audit: AuditResult[];
+  auditCheck: AuditCheck;
 }
 
 /** Why a probe's response is not valid data for a workload, or undefined when it is. */
@@ -121,9 +155,12 @@ async function verifyGovernanceOn(mesh: Mesh): Promise<void> {
  * each returns the expected data without any error. A customer sees only its own orders, so it
  * must get at least one rather than `minOrders`. Returns the mean response size per workload.
  */
-async function verify(mesh: Mesh, workloads: Workload[]): Promise<Map<string, number>> {
+async function verify(mesh: Mesh, workloads: Workload[], sent: { governed: number }): Promise<Map<string, number>> {
   const bytes = new Map<string, number>();
-  if (workloads.some((w) => w.target === GOVERNED_GATEWAY)) await verifyGovernanceOn(mesh);
+  if (workloads.some((w) => w.target === GOVERNED_GATEWAY)) {
+    sent.governed += 1;
+    await verifyGovernanceOn(mesh);
+  }
   for (const w of workloads) {
     const callers = w.principals ?? [undefined];
     // One probe per caller, concurrently: callers of one workload only differ in their token.
@@ -132,6 +169,7 @@ async function verify(mesh: Mesh, workloads: Workload[]): Promise<Map<string, nu
         const principal = name === undefined ? undefined : benchPrincipals.find((p) => p.name === name);
         if (name !== undefined && !principal) throw new Error(`workload ${workloadId(w)} names an unknown principal "${name}"`);
         const headers: RequestHeaders | undefined = name === undefined ? mesh.signerFor(w.target) : () => mesh.principalHeaders(name);
+        if (w.target === GOVERNED_GATEWAY) sent.governed += 1;
         const response = await probe(mesh.endpoint(w.target), w.query, headers);
         const problem = problemWith(response, principal && ownRowsOnly(principal) ? 1 : w.minOrders);
         if (problem) {
@@ -154,10 +192,15 @@ function requestHeaders(mesh: Mesh, w: Workload): RequestHeaders | undefined {
   return () => rotation[next++ % rotation.length];
 }
 
-async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseBytes: number): Promise<RunResult> {
+async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseBytes: number, sent: { governed: number }): Promise<RunResult> {
   const headers = requestHeaders(mesh, w);
-  const load = (durationSec: number) =>
-    runLoad({
+  const audited = w.target === GOVERNED_GATEWAY;
+  const count = (result: LoadResult) => {
+    if (audited) sent.governed += result.sent;
+    return result;
+  };
+  const load = async (durationSec: number) =>
+    count(await runLoad({
       url: mesh.endpoint(w.target),
       query: w.query,
       headers,
@@ -165,14 +208,16 @@ async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseB
       durationSec,
       maxRequests: options.maxRequests,
       signal: options.signal,
-    });
+    }));
   if (options.warmupSec > 0) await load(options.warmupSec);
   const sqlBefore = await mesh.settledSqlStatements();
+  const writtenBefore = audited ? (await mesh.auditStats()).written : 0;
   const cpuBefore = mesh.cpuSeconds();
   const wallStart = performance.now();
   const result = await load(options.durationSec);
   const wallSec = (performance.now() - wallStart) / 1000;
   const cpuAfter = mesh.cpuSeconds();
+  const writtenAfter = audited ? (await mesh.auditStats()).written : 0;
   const sqlAfter = await mesh.settledSqlStatements();
   mesh.assertAlive(workloadId(w));
   const cpuUsed = Object.keys(cpuAfter)
@@ -195,7 +240,27 @@ async function measure(mesh: Mesh, w: Workload, options: BenchOptions, responseB
     cpuPercent: Object.fromEntries(cpuUsed.map(([name, seconds]) => [name, Math.round((100 * seconds) / wallSec)])),
     cpuMsPerRequest: Object.fromEntries(cpuUsed.map(([name, seconds]) => [name, result.sent > 0 ? (1000 * seconds) / result.sent : 0])),
     failures: result.failures,
+    ...(audited && { auditEventsPerSec: (writtenAfter - writtenBefore) / wallSec }),
   };
+}
+
+function audit(results: RunResult[], comparisons: typeof defaultAuditComparisons): AuditResult[] {
+  return comparisons.flatMap((c) => {
+    const on = results.find((r) => r.id === c.audited);
+    const off = results.find((r) => r.id === c.unaudited);
+    if (!on || !off) return [];
+    const figures = (r: RunResult) => ({ id: r.id, requestsPerSec: r.requestsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms });
+    return [
+      {
+        workload: c.workload,
+        off: figures(off),
+        on: { ...figures(on), eventsPerSec: on.auditEventsPerSec ?? 0 },
+        throughput: on.requestsPerSec / off.requestsPerSec,
+        p50: on.p50Ms / off.p50Ms,
+        p99: on.p99Ms / off.p99Ms,
+      },
+    ];
+  });
 }
 
 function ratios(results: RunResult[], comparisons: Comparison[]): RatioResult[] {
@@ -239,15 +304,27 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg()[0];
   let mesh: Mesh | undefined;
+  const auditDb = options.auditDbUrl ? { url: options.auditDbUrl, schema: `bench_audit_${randomBytes(4).toString('hex')}` } : undefined;
   try {
     log(`starting the subgraphs and the gateways, ungoverned and governed (fresh demo data at scale ${options.scale} in ${dataDir})…`);
-    mesh = await startMesh({ scale: options.scale, dataDir, placement, signal: options.signal });
-    const responseBytes = await verify(mesh, workloads);
+    mesh = await startMesh({ scale: options.scale, dataDir, placement, audit: auditDb, signal: options.signal });
+    const sent = { governed: 0 };
+    const responseBytes = await verify(mesh, workloads, sent);
     const results: RunResult[] = [];
     for (const w of workloads) {
       log(`${workloadId(w)}: ${options.warmupSec} s warm-up, ${options.durationSec} s measured`);
-      results.push(await measure(mesh, w, options, responseBytes.get(workloadId(w))!));
+      results.push(await measure(mesh, w, options, responseBytes.get(workloadId(w))!, sent));
     }
+    // Requests in flight when a run ended are still answered (and audited): let them settle, then flush.
+    await mesh.settledSqlStatements();
+    const stats = await mesh.auditStats(true);
+    const auditCheck: AuditCheck = {
+      store: auditDb ? 'postgres' : 'sqlite',
+      requests: sent.governed,
+      events: stats.events,
+      met: stats.events === sent.governed,
+      writer: { written: stats.written, queued: stats.queued, failedBatches: stats.failedBatches, rejected: stats.rejected },
+    };
     return {
       startedAt,
       machine: describeMachine(),
@@ -259,9 +336,15 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
       results,
       ratios: ratios(results, options.comparisons ?? defaultComparisons),
       governance: governance(results, options.governanceComparisons ?? defaultGovernanceComparisons),
+      audit: audit(results, options.auditComparisons ?? defaultAuditComparisons),
+      auditCheck,
     };
   } finally {
     await mesh?.stop();
+    if (auditDb) {
+      const db = createDb(auditDb);
+      await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [auditDb.schema]).finally(() => db.close());
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -7,21 +7,23 @@ import { ANONYMOUS } from '../shared/principal';
 import { signSubgraphRequest } from '../shared/signing';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placement } from './cpus';
-import type { BenchSubgraph } from './gateway-process';
+import type { BenchAuditStats, BenchSubgraph } from './gateway-process';
 import type { RequestHeaders } from './load';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
-import { GATEWAY, GOVERNED_GATEWAY, principals as benchPrincipals, type BenchPrincipal } from './workloads';
+import { GATEWAY, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT, principals as benchPrincipals, type BenchPrincipal } from './workloads';
 
 export const LOAD_GENERATOR = 'load-generator';
 
 /** The gateway processes, both pinned to the gateway CPU (only the one under load is loaded). */
-export const GATEWAYS = [GATEWAY, GOVERNED_GATEWAY];
+export const GATEWAYS = [GATEWAY, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT];
 
 export interface MeshOptions {
   scale: number;
   /** Where the subgraphs seed their fresh SQLite files (and the governed gateway finds its token keys). */
   dataDir: string;
   placement: Placement;
+  /** The governed gateway's audit store: this PostgreSQL database and schema; default `<dataDir>/audit.sqlite`. */
+  audit?: { url: string; schema: string };
   signal?: AbortSignal;
 }
 
@@ -30,8 +32,12 @@ export interface Mesh {
   subgraphs: ServiceProcess[];
   /** The gateway without a request pipeline (ungoverned). */
   gateway: ServiceProcess;
-  /** The same gateway with the full governance pipeline, on the same subgraphs. */
+  /** The same gateway with the full governance pipeline and an audit writer, on the same subgraphs. */
   governedGateway: ServiceProcess;
+  /** The governed gateway without an audit writer. */
+  unauditedGateway: ServiceProcess;
+  /** The governed gateway's audit writer stats and the events in its store (`flush`: written first). */
+  auditStats(flush?: boolean): Promise<BenchAuditStats>;
   /** The GraphQL endpoint of `gateway`, `governed-gateway` or of a subgraph by name. */
   endpoint(target: string): string;
   /** How to sign a request sent straight to `target`; none for the gateways, which sign their own. */
@@ -84,6 +90,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const stopAll = (services: ServiceProcess[]) => Promise.all(services.map((s) => s.stop())).then(() => undefined);
   let gateway: ServiceProcess;
   let governedGateway: ServiceProcess;
+  let unauditedGateway: ServiceProcess;
+  const statsFile = path.join(options.dataDir, 'governed-audit-stats.url');
   let tokens: Map<string, string>;
   try {
     const failed = starting.find((s) => s.status === 'rejected');
@@ -100,11 +108,20 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         readyTimeoutMs: 60_000,
         signal: options.signal,
       });
+    // The full pipeline with default settings (policies/policy.yaml, enforce) but for the token
+    // keys: production refuses MESHGATE_JWT_SECRET and requires a key set, so it gets one made for this run.
+    const governance = JSON.stringify({ auth: { jwks_file: auth.jwksFile } });
     const gateways = await Promise.allSettled([
       startGateway(GATEWAY, {}),
-      // The full pipeline with default settings (policies/policy.yaml, enforce) but for the token
-      // keys: production refuses MESHGATE_JWT_SECRET and requires a key set, so it gets one made for this run.
-      startGateway(GOVERNED_GATEWAY, { BENCH_GOVERNANCE: JSON.stringify({ auth: { jwks_file: auth.jwksFile } }) }),
+      // With an audit writer, as `meshgate gateway` runs: SQLite in the run's folder, or PostgreSQL.
+      startGateway(GOVERNED_GATEWAY, {
+        BENCH_GOVERNANCE: governance,
+        BENCH_AUDIT_STATS_FILE: statsFile,
+        MESHGATE_REPLICA_ID: 'bench-governed',
+        MESHGATE_AUDIT_DATABASE_URL: options.audit?.url ?? '',
+        MESHGATE_AUDIT_DB_SCHEMA: options.audit?.schema ?? '',
+      }),
+      startGateway(GOVERNED_NO_AUDIT, { BENCH_GOVERNANCE: governance }),
     ]);
     const started = gateways.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
     const failedGateway = gateways.find((g) => g.status === 'rejected');
@@ -112,12 +129,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       await stopAll(started);
       throw failedGateway.reason;
     }
-    [gateway, governedGateway] = started;
+    [gateway, governedGateway, unauditedGateway] = started;
   } catch (err) {
     await stopAll(subgraphs);
     throw err;
   }
-  const all = [gateway, governedGateway, ...subgraphs];
+  const all = [gateway, governedGateway, unauditedGateway, ...subgraphs];
+  const statsUrl = fs.readFileSync(statsFile, 'utf8').trim();
 
   const sqlStatements = async () =>
     Object.fromEntries(
@@ -136,6 +154,12 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     subgraphs,
     gateway,
     governedGateway,
+    unauditedGateway,
+    async auditStats(flush = false) {
+      const res = await fetch(`${statsUrl}${flush ? '?flush=1' : ''}`, { signal: AbortSignal.timeout(60_000) });
+      if (!res.ok) throw new Error(`${GOVERNED_GATEWAY}: audit stats answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as BenchAuditStats;
+    },
     signerFor(target) {
       if (GATEWAYS.includes(target)) return undefined;
       return (body) => signSubgraphRequest({ body, principal: ANONYMOUS, secret });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Report, RunResult } from './harness';
 import { GATEWAYS, LOAD_GENERATOR } from './mesh';
-import { GATEWAY, GOVERNED_GATEWAY } from './workloads';
+import { GATEWAY, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT } from './workloads';
 
 /** A process at or above this share of one core is taken as saturating it. */
 const SATURATED_PERCENT = 85;
@@ -56,12 +56,14 @@ function cpuCell(report: Report, cpu: Record<string, number>, format: (n: number
 function targetCell(target: string): string {
   if (target === GATEWAY) return 'gateway';
   if (target === GOVERNED_GATEWAY) return 'gateway, governed';
+  if (target === GOVERNED_NO_AUDIT) return 'gateway, governed, no audit';
   return `${target} (direct)`;
 }
 
-/** The closing line: governed ÷ ungoverned throughput per workload. */
-export function governanceLine(report: Pick<Report, 'governance'>): string {
-  return `governance on/off throughput: ${report.governance.map((g) => `${g.workload} ${fixed(g.throughput, 2)}`).join(', ') || 'not measured'}`;
+/** The closing line: governed ÷ ungoverned and audit on ÷ off throughput per workload, and whether the store holds one event per request. */
+export function governanceLine(report: Pick<Report, 'governance' | 'audit' | 'auditCheck'>): string {
+  const per = (list: { workload: string; throughput: number }[]) => list.map((g) => `${g.workload} ${fixed(g.throughput, 2)}`).join(', ') || 'not measured';
+  return `governance on/off throughput: ${per(report.governance)}; audit on/off throughput: ${per(report.audit)}; events == requests: ${report.auditCheck.met ? 'yes' : 'no'}`;
 }
 
 /** The report as text: settings, one table row per workload and target, then the ratios. */
@@ -102,6 +104,23 @@ export function formatReport(report: Report): string {
       `${fixed(g.p99, 2)}×`,
     ]),
   ];
+  const audit = [
+    ['  workload', 'off req/s', 'on req/s', 'on ÷ off', 'off p50 ms', 'on p50 ms', 'on ÷ off', 'off p99 ms', 'on p99 ms', 'on ÷ off', 'events/s'],
+    ...report.audit.map((a) => [
+      `  ${a.workload}`,
+      fixed(a.off.requestsPerSec, 0),
+      fixed(a.on.requestsPerSec, 0),
+      `${fixed(a.throughput, 2)}×`,
+      fixed(a.off.p50Ms, 2),
+      fixed(a.on.p50Ms, 2),
+      `${fixed(a.p50, 2)}×`,
+      fixed(a.off.p99Ms, 2),
+      fixed(a.on.p99Ms, 2),
+      `${fixed(a.p99, 2)}×`,
+      fixed(a.on.eventsPerSec, 0),
+    ]),
+  ];
+  const check = report.auditCheck;
   return [
     `machine    ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}; load average ${fixed(report.loadAverage.before, 2)} before, ${fixed(report.loadAverage.after, 2)} after`,
     `placement  ${report.placement}`,
@@ -122,6 +141,12 @@ export function formatReport(report: Report): string {
     '  customer-support, admin, and for `small` customer, which reads its own orders only). Each caller\'s response was',
     '  verified before the load (data present, no errors); under load any GraphQL error fails a response, FORBIDDEN',
     '  included: these callers may read every field the queries select (some values masked), so no denial is expected.',
+    '',
+    `audit on ÷ off: the governed gateway with its audit writer (${check.store} store, as \`meshgate gateway\`) and the same`,
+    'pipeline without one, same callers, this run; events/s = events the writer committed per second of the audited run:',
+    table(audit, (i) => i > 0),
+    `  events in the store ${check.events} == requests answered by the governed gateway ${check.requests}: ${check.met ? 'met' : 'MISSED'}`,
+    `  (probes, warm-up and measured load, flushed at the end; writer: ${check.writer.written} written, ${check.writer.queued} queued, ${check.writer.failedBatches} failed batches, ${check.writer.rejected} rejected)`,
     '',
     'SQL/req      statements each subgraph ran (GET /stats delta) per request sent.',
     'CPU%         share of one core during the measured run: gateways / all subgraphs / this load generator.',

@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--no-pin]`
+// `npm run bench -- [--quick] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--no-pin] [--audit-db postgres://…]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchmark, type BenchOptions } from './harness';
@@ -24,9 +24,10 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> {
       scale: { type: 'string' },
       'max-requests': { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
+      'audit-db': { type: 'string' },
     },
   });
-  // --quick: eight rows of 1 s warm-up + 3 s load on a small data set, about a minute in all.
+  // --quick: ten rows of 1 s warm-up + 3 s load on a small data set, about a minute in all.
   const quick = values.quick;
   return {
     scale: numberFlag(values.scale, 'scale', quick ? 0.05 : 0.2),
@@ -36,6 +37,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> {
     connections: Math.max(1, Math.round(numberFlag(values.connections, 'connections', 10))),
     maxRequests: Math.max(1, Math.round(numberFlag(values['max-requests'], 'max-requests', 200_000))),
     pin: !values['no-pin'],
+    ...(values['audit-db'] && { auditDbUrl: values['audit-db'] }),
   };
 }
 
@@ -54,6 +56,10 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${formatReport(report)}\n`);
   writeJson(report, RESULTS_FILE);
   process.stdout.write(`\nJSON: ${path.relative(process.cwd(), RESULTS_FILE)}\n`);
+  if (!report.auditCheck.met) {
+    process.stderr.write(`\nAUDIT EVENTS MISSED: ${report.auditCheck.events} events in the store, ${report.auditCheck.requests} requests answered by the governed gateway\n`);
+    return 1;
+  }
   const failing = report.results.filter((r) => failedResponses(r) > 0);
   if (failing.length) {
     const detail = failing.map((r) => `  ${r.id}: ${Object.entries(r.failures).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(', ')}`);

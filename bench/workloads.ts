@@ -1,6 +1,8 @@
-/** The ungoverned gateway (no request pipeline) and the governed one (the full pipeline of gateway/pipeline.ts). */
+/** The ungoverned gateway (no request pipeline) and the governed one (the full pipeline of gateway/pipeline.ts, audit writer included). */
 export const GATEWAY = 'gateway';
 export const GOVERNED_GATEWAY = 'governed-gateway';
+/** The governed gateway without an audit writer: the baseline of the audit on ÷ off comparison. */
+export const GOVERNED_NO_AUDIT = 'governed-no-audit';
 
 /** One measured load: a GraphQL query sent over and over to one target. */
 export interface Workload {
@@ -126,6 +128,14 @@ export const workloads: Workload[] = [
     principals: EVERYONE,
   },
   {
+    name: 'small',
+    target: GOVERNED_NO_AUDIT,
+    measures: `\`small\` through the governed gateway without its audit writer (baseline of audit on ÷ off), same callers`,
+    query: SMALL,
+    minOrders: 5,
+    principals: EVERYONE,
+  },
+  {
     name: 'small:sales-part',
     target: 'gateway',
     measures: "the sales part of `small` through the gateway: one subgraph fetch, the gateway's own cost",
@@ -152,6 +162,14 @@ export const workloads: Workload[] = [
     // A customer may not read stock (INTERNAL): denied non-null fields would null the whole
     // response, so the customers are left out here rather than measured returning nothing.
     measures: `\`heavy\` through the governed gateway, tokens round-robin: ${STAFF.join(', ')} (no customer: stock is INTERNAL)`,
+    query: HEAVY,
+    minOrders: 100,
+    principals: STAFF,
+  },
+  {
+    name: 'heavy',
+    target: GOVERNED_NO_AUDIT,
+    measures: `\`heavy\` through the governed gateway without its audit writer (baseline of audit on ÷ off), same callers`,
     query: HEAVY,
     minOrders: 100,
     principals: STAFF,
@@ -184,6 +202,13 @@ export const governanceComparisons: { workload: string; governed: string; ungove
   workload: name,
   governed: `${name}@${GOVERNED_GATEWAY}`,
   ungoverned: `${name}@${GATEWAY}`,
+}));
+
+/** Audit on ÷ off: the governed gateway (audit writer on) against the same pipeline without it. */
+export const auditComparisons: { workload: string; audited: string; unaudited: string }[] = ['small', 'heavy'].map((name) => ({
+  workload: name,
+  audited: `${name}@${GOVERNED_GATEWAY}`,
+  unaudited: `${name}@${GOVERNED_NO_AUDIT}`,
 }));
 
 /** How rows and comparisons name a workload: `name@target`. */

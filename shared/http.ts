@@ -161,10 +161,19 @@ export function listen(server: http.Server, port: number, host = '127.0.0.1'): P
   });
 }
 
-/** Stops accepting connections and closes idle keep-alive sockets so `close` completes. */
+/**
+ * Stops accepting connections, lets in-flight requests finish, and closes keep-alive sockets as
+ * they go idle: a socket busy at the call would otherwise stay open for the keep-alive timeout
+ * (65 s) and hold up shutdown past an orchestrator's grace period.
+ */
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
+    const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+    server.close((err) => {
+      clearInterval(sweeper);
+      if (err) reject(err);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../bench/harness';
 import { formatReport } from '../../bench/report';
-import { comparisons, GOVERNED_GATEWAY, workloadId, workloads } from '../../bench/workloads';
+import { comparisons, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT, workloadId, workloads } from '../../bench/workloads';
 
 // The whole harness (child processes, verification, autocannon, /stats deltas) at toy size:
 // proves `npm run bench` works end to end, not how fast anything is.
@@ -26,6 +26,10 @@ describe('npm run bench', () => {
     // Governance on vs off: the same queries through the governed gateway, every caller's
     // response verified before the load (a failing one throws), none failing under it.
     for (const name of ['small', 'heavy']) {
+      const unaudited = report.results.find((r) => r.id === `${name}@${GOVERNED_NO_AUDIT}`)!;
+      expect(unaudited.failures, name).toEqual({ errors: 0, timeouts: 0, non2xx: 0, graphqlErrors: 0 });
+      expect(unaudited.auditEventsPerSec, name).toBeUndefined();
+      expect(report.results.find((r) => r.id === `${name}@${GOVERNED_GATEWAY}`)!.auditEventsPerSec, name).toBeGreaterThanOrEqual(0);
       const governed = report.results.find((r) => r.id === `${name}@${GOVERNED_GATEWAY}`)!;
       const workload = workloads.find((w) => workloadId(w) === governed?.id)!;
       expect(governed, name).toBeDefined();
@@ -41,9 +45,19 @@ describe('npm run bench', () => {
       expect(g.throughput, g.workload).toBeCloseTo(g.governed.requestsPerSec / g.ungoverned.requestsPerSec, 10);
     }
 
+    // Audit on vs off, and the governed gateway's store holds one event per request it answered.
+    expect(report.audit.map((a) => a.workload)).toEqual(['small', 'heavy']);
+    for (const a of report.audit) expect(a.throughput, a.workload).toBeCloseTo(a.on.requestsPerSec / a.off.requestsPerSec, 10);
+    expect(report.auditCheck.store).toBe('sqlite');
+    expect(report.auditCheck.requests).toBeGreaterThan(0);
+    expect(report.auditCheck.events).toBe(report.auditCheck.requests);
+    expect(report.auditCheck.met).toBe(true);
+    expect(report.auditCheck.writer).toMatchObject({ queued: 0, rejected: 0, failedBatches: 0 });
+
     const text = formatReport(report);
     expect(text).toContain('heavy:sales-part  sales (direct)');
     expect(text).toContain('small             gateway, governed');
-    expect(text.trimEnd().split('\n').at(-1)).toMatch(/^governance on\/off throughput: small \d+\.\d\d, heavy \d+\.\d\d$/);
+    expect(text.trimEnd().split('\n').at(-1)).toMatch(/^governance on\/off throughput: small \d+\.\d\d, heavy \d+\.\d\d; audit on\/off throughput: small \d+\.\d\d, heavy \d+\.\d\d; events == requests: yes$/);
+    expect(text).toMatch(/events in the store (\d+) == requests answered by the governed gateway \1: met/);
   }, 90_000);
 });

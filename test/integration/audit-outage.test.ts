@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lazyAuditStore, openAuditStore, verify, type AuditAppender, type AuditStore } from '../../gateway/audit/store';
+import type { AuditEvent } from '../../gateway/audit/types';
+import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
+import { createPipeline } from '../../gateway/pipeline';
+import { createTestDb } from '../support/db';
+import { startMesh, type RunningMesh } from '../support/mesh';
+import { signToken, TEST_JWT_SECRET } from '../support/tokens';
+
+// A store outage end to end: the governed gateway's audit store is unreachable (a lazy store on
+// a PostgreSQL URL whose port nothing listens on), so RESTRICTED reads are refused with
+// AUDIT_UNAVAILABLE while PUBLIC ones still work; then the store comes back and the queued
+// events are written and RESTRICTED reads work again.
+const silent = { info() {}, warn() {}, error() {}, debug() {} } as any;
+
+/** Appends to an unreachable PostgreSQL store while `down`, to a real (SQLite) store otherwise. */
+function switchable(real: AuditAppender) {
+  const unreachable = lazyAuditStore({ url: 'postgres://postgres@127.0.0.1:1/none', chain: 'outage' });
+  const wrapper = {
+    down: true,
+    failures: 0,
+    async append(events: AuditEvent[]) {
+      if (wrapper.down) {
+        try {
+          await unreachable.append(events);
+        } catch (err) {
+          wrapper.failures += 1;
+          throw err;
+        }
+        throw new Error('the unreachable store accepted a batch');
+      }
+      await real.append(events);
+    },
+    async close() {
+      await unreachable.close();
+    },
+  };
+  return wrapper;
+}
+
+const waitFor = async (cond: () => boolean, what: string, timeoutMs = 20_000) => {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('audit store outage, end to end', () => {
+  let mesh: RunningMesh;
+  let real: AuditStore;
+  let store: ReturnType<typeof switchable>;
+  let writer: AuditWriter;
+  const previousSecret = process.env.MESHGATE_JWT_SECRET;
+
+  beforeAll(async () => {
+    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    real = await openAuditStore({ db: createTestDb('sqlite', 'audit'), chain: 'outage' });
+    store = switchable(real);
+    writer = createAuditWriter(store, { maxOutageMs: 300, flushIntervalMs: 20, retryBaseMs: 50, retryMaxMs: 200, logger: silent });
+    const pipeline = createPipeline({ settings: {}, baseDir: process.cwd(), audit: writer });
+    mesh = await startMesh('sqlite', { scale: 0.02, plugins: pipeline.plugins });
+  }, 60_000);
+
+  afterAll(async () => {
+    await mesh?.stop();
+    await writer?.close().catch(() => undefined);
+    await real?.close();
+    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
+    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+  });
+
+  async function ask(query: string) {
+    const token = await signToken({ sub: 'outage-hr', roles: ['hr'], purposes: ['hr-administration'] });
+    const res = await fetch(`${mesh.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': 'hr-administration' },
+      body: JSON.stringify({ query }),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
+  }
+  const RESTRICTED = '{ salesReps { id birthDate } }';
+  const PUBLIC = '{ products(first: 2) { nodes { id name } } }';
+  const events = async () => Number((await real.knex('events').count({ n: '*' }).first())!.n);
+
+  it('refuses RESTRICTED reads with AUDIT_UNAVAILABLE while the store is out, serves PUBLIC ones, and recovers', async () => {
+    let sent = 0;
+    // Before the first failure the store is not known to be out: a PUBLIC read starts the outage.
+    const first = await ask(PUBLIC);
+    sent += 1;
+    expect(first.status).toBe(200);
+    await waitFor(() => writer.stats().outageSince !== null, 'the first failed batch');
+    await new Promise((r) => setTimeout(r, 400)); // longer than maxOutageMs
+    expect(writer.stats().failedBatches).toBeGreaterThan(0);
+    expect(writer.stats().lastError).toMatch(/ECONNREFUSED|cannot open the audit store/);
+
+    const refused = await ask(RESTRICTED);
+    sent += 1;
+    expect(refused.status).toBe(503);
+    expect(refused.body.errors?.map((e) => e.extensions.code)).toEqual(['AUDIT_UNAVAILABLE']);
+    expect(refused.body.data).toBeUndefined();
+
+    const open = await ask(PUBLIC);
+    sent += 1;
+    expect(open.status).toBe(200);
+    expect(open.body.errors).toBeUndefined();
+    expect(open.body.data.products.nodes).toHaveLength(2);
+    expect(writer.stats().queued).toBe(sent);
+    expect(await events()).toBe(0);
+
+    // The store comes back: the queued events are written and RESTRICTED reads work again.
+    store.down = false;
+    await waitFor(() => writer.stats().queued === 0 && writer.stats().outageSince === null, 'the queue to drain');
+    expect(await events()).toBe(sent);
+    const allowed = await ask(RESTRICTED);
+    sent += 1;
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.errors).toBeUndefined();
+    expect(allowed.body.data.salesReps.length).toBeGreaterThan(0);
+    expect(allowed.body.data.salesReps.some((r: any) => r.birthDate != null)).toBe(true);
+
+    await writer.flush();
+    expect(await events()).toBe(sent);
+    expect(writer.stats()).toMatchObject({ written: sent, rejected: 0, queued: 0 });
+    const outcomes = (await real.knex('events').orderBy('seq').select('outcome')).map((r) => r.outcome);
+    expect(outcomes).toEqual(['ok', 'rejected', 'ok', 'ok']);
+    expect((await verify(real)).ok).toBe(true);
+  }, 60_000);
+});
