@@ -48,16 +48,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr are flushed: on a pipe, writes beyond its buffer are still queued,
+ * and an immediate `process.exit` would cut off, say, `meshgate audit export | jq` mid-stream.
+ */
+function exitWhenFlushed(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 /** The process entry: runs `main` and exits with its code. */
 export function runCli(argv: string[]): void {
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  main(argv).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`meshgate: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  main(argv).then(exitWhenFlushed, (err) => {
+    process.stderr.write(`meshgate: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    exitWhenFlushed(1);
+  });
 }
 
 if (require.main === module) runCli(process.argv.slice(2));

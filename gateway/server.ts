@@ -99,6 +99,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
       supergraphListener,
       ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
     ],
+    // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // "Did you mean …?" would name fields a caller may not be allowed to discover.
     hideSchemaDetailsFromClientErrors: true,

@@ -95,6 +95,8 @@ export async function createSubgraphService(
     // No inline traces: nothing of ours reports usage to Apollo's cloud.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     formatError: maskUnexpectedError(logger),
+    // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
