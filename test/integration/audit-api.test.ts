@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TypeInfo, parse, visit, visitWithTypeInfo, type GraphQLSchema } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditApi, coordinatesOf } from '../../gateway/audit/api';
 import { lazyAuditStore, type AuditStoreConfig } from '../../gateway/audit/store';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
@@ -91,7 +91,6 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
   let writer: AuditWriter;
   let apiSchema: GraphQLSchema | undefined;
   let cleanup: () => Promise<void>;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
   let analystValues = 0;
 
   const audit = async (query: string, caller: Caller | null = AUDITOR, variables?: Record<string, unknown>, extra?: Record<string, string>) => {
@@ -100,7 +99,7 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
   };
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const store = storeConfig(dialect);
     cleanup = store.cleanup;
     const lazy = lazyAuditStore(store.config);
@@ -128,8 +127,7 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
     await writer?.close();
     await mesh?.stop();
     await cleanup?.();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('lists events filtered by subject and coordinate, newest first, with cursor paging', async () => {

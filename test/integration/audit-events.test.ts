@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent, AuditFieldUse } from '../../gateway/audit/types';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
@@ -45,7 +45,6 @@ describe('audit events from the governed gateway', () => {
   let strictUrl: string;
   let closed: MeshgateGateway;
   let closedUrl: string;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
 
   /** Sends one request and returns its response and the one event it produced. */
   async function ask(query: string, caller: Caller | null, variables?: Record<string, unknown>, options: { url?: string; headers?: Record<string, string>; events?: MemoryAuditSink } = {}) {
@@ -58,7 +57,7 @@ describe('audit events from the governed gateway', () => {
   }
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const pipeline = createPipeline({ settings: {}, baseDir: process.cwd(), audit: sink });
     mesh = await startMesh('sqlite', { scale: 0.05, plugins: pipeline.plugins });
     const strictPipeline = createPipeline({ settings: { governance: { mode: 'strict' } }, baseDir: process.cwd(), audit: sink });
@@ -73,8 +72,7 @@ describe('audit events from the governed gateway', () => {
     await strict?.stop();
     await closed?.stop();
     await mesh?.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('records who asked, what, every field with classification, decision and values, subgraphs and outcome', async () => {

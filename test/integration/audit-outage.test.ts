@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lazyAuditStore, openAuditStore, verify, type AuditAppender, type AuditStore } from '../../gateway/audit/store';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
@@ -51,10 +51,9 @@ describe('audit store outage, end to end', () => {
   let real: AuditStore;
   let store: ReturnType<typeof switchable>;
   let writer: AuditWriter;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     real = await openAuditStore({ db: createTestDb('sqlite', 'audit'), chain: 'outage' });
     store = switchable(real);
     writer = createAuditWriter(store, { maxOutageMs: 300, flushIntervalMs: 20, retryBaseMs: 50, retryMaxMs: 200, logger: silent });
@@ -66,8 +65,7 @@ describe('audit store outage, end to end', () => {
     await mesh?.stop();
     await writer?.close().catch(() => undefined);
     await real?.close();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   async function ask(query: string) {

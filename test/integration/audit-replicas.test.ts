@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lazyAuditStore, openAuditStore, verify, type AuditStore } from '../../gateway/audit/store';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
@@ -23,10 +23,9 @@ describe.skipIf(!TEST_DATABASE_URL)('two gateway replicas writing to one Postgre
   let mesh: RunningMesh;
   const replicas: { chain: string; writer: AuditWriter; gateway: MeshgateGateway; url: string }[] = [];
   let reader: AuditStore;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     mesh = await startMesh('sqlite', { scale: 0.02 });
     for (const chain of ['replica-a', 'replica-b']) {
       // As setUpGateway does it, with MESHGATE_REPLICA_ID=<chain> and MESHGATE_AUDIT_DATABASE_URL.
@@ -44,8 +43,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two gateway replicas writing to one Postgre
       await reader.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
       await reader.close();
     }
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('2 × 400 concurrent requests: verify() passes and events == requests', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPipeline } from '../../gateway/pipeline';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { postGraphql } from '../support/subgraph';
@@ -9,9 +9,8 @@ import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 describe('input rules at the gateway', () => {
   let mesh: RunningMesh;
   let auth: Record<string, string>;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const { plugins, policy } = createPipeline({ settings: {}, baseDir: process.cwd() });
     expect(policy.readsArguments).toBe(true);
     mesh = await startMesh('sqlite', { scale: 0.05, plugins });
@@ -19,8 +18,7 @@ describe('input rules at the gateway', () => {
   });
   afterAll(async () => {
     await mesh?.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
   const ask = (query: string, variables?: Record<string, unknown>) => postGraphql(`${mesh.gatewayUrl}/graphql`, query, variables, auth);
 

@@ -1,5 +1,5 @@
 import { buildClientSchema, getIntrospectionQuery, isObjectType, type GraphQLSchema } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPipeline } from '../../gateway/pipeline';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { postGraphql } from '../support/subgraph';
@@ -8,7 +8,6 @@ import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 // A caller discovers only the fields it may read, and errors never suggest the others.
 describe('introspection respects policy', () => {
   let mesh: RunningMesh;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
   const headersFor = async (roles: string[], purpose?: string) =>
     roles.length
       ? { authorization: `Bearer ${await signToken({ sub: 'intro', roles, ...(purpose && { purposes: [purpose] }) })}`, ...(purpose && { 'x-purpose': purpose }) }
@@ -24,14 +23,13 @@ describe('introspection respects policy', () => {
   };
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const { plugins } = createPipeline({ settings: {}, baseDir: process.cwd() });
     mesh = await startMesh('sqlite', { scale: 0.05, plugins });
   });
   afterAll(async () => {
     await mesh?.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('shows an anonymous caller the PUBLIC catalogue only', async () => {

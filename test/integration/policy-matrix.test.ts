@@ -10,7 +10,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { readClassifications } from '../../gateway/governance';
 import { createPipeline } from '../../gateway/pipeline';
@@ -140,10 +140,9 @@ describe('policy matrix: every role × every field of the demo supergraph, throu
   let policy: Policy;
   let schema: GraphQLSchema;
   let classifications: Map<string, Classification>;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const pipeline = createPipeline({ settings: {}, baseDir: process.cwd() });
     policy = pipeline.policy;
     mesh = await startMesh('sqlite', { scale: 0.05, plugins: pipeline.plugins });
@@ -155,8 +154,7 @@ describe('policy matrix: every role × every field of the demo supergraph, throu
   });
   afterAll(async () => {
     await mesh?.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('covers every field of every object type the admin can see', () => {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPipeline } from '../../gateway/pipeline';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { postGraphql } from '../support/subgraph';
@@ -18,16 +18,14 @@ const examples = [...readme.matchAll(/```graphql\n# as: (\w+)(?: for ([\w-]+))?(
 
 describe('README example queries', () => {
   let mesh: RunningMesh;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     const { plugins } = createPipeline({ settings: {}, baseDir: process.cwd() });
     mesh = await startMesh('sqlite', { scale: 0.1, plugins });
   });
   afterAll(async () => {
     await mesh?.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('has examples to run, each naming its role', () => {

@@ -2,7 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeSupergraph } from '../../gateway/compose';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
@@ -48,7 +48,6 @@ describe('Apollo Router authorization directives at the Meshgate gateway', () =>
   let vault: Awaited<ReturnType<typeof startVault>>;
   let gateway: MeshgateGateway;
   let url: string;
-  const previousSecret = process.env.MESHGATE_JWT_SECRET;
   const ask = async (query: string, claims?: Record<string, unknown>) => {
     const headers: Record<string, string> = claims ? { authorization: `Bearer ${await signToken({ sub: 'router', ...claims })}` } : {};
     return postGraphql(`${url}/graphql`, query, undefined, headers);
@@ -56,7 +55,7 @@ describe('Apollo Router authorization directives at the Meshgate gateway', () =>
   const denied = (res: { errors?: any[] }) => (res.errors ?? []).map((e) => `${e.extensions.coordinate}:${e.extensions.reason}`);
 
   beforeAll(async () => {
-    process.env.MESHGATE_JWT_SECRET = TEST_JWT_SECRET;
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     vault = await startVault();
     gateway = await createGateway({ supergraphSdl: vault.supergraphSdl, plugins: createPipeline({ settings: {}, baseDir: process.cwd() }).plugins });
     url = await gateway.listen(0);
@@ -64,8 +63,7 @@ describe('Apollo Router authorization directives at the Meshgate gateway', () =>
   afterAll(async () => {
     await gateway?.stop();
     await vault?.server.stop();
-    if (previousSecret === undefined) delete process.env.MESHGATE_JWT_SECRET;
-    else process.env.MESHGATE_JWT_SECRET = previousSecret;
+    vi.unstubAllEnvs();
   });
 
   it('@authenticated: anonymous callers are denied the field, any authenticated caller gets it', async () => {
