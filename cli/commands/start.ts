@@ -104,10 +104,11 @@ export async function run(argv: string[]): Promise<number> {
     const { gateway, url } = await startGateway(setup, { port, host: process.env.HOST ?? '127.0.0.1' }, { routingUrls, logger });
     process.stdout.write(
       `\nMeshgate gateway ready at ${url}/graphql\n` +
-        `Try: curl -s ${url}/graphql -H 'content-type: application/json' \\\n` +
-        `       -d '{"query":"{ orders(first: 2) { nodes { id total customer { companyName } lines { product { name } } shipments { status } } } }"}'\n` +
-        `Mint a bearer token: npm run meshgate -- token --sub alice --roles analyst\n` +
-        `  e.g. TOKEN=$(npm run -s meshgate -- token --sub alice --roles analyst), then add -H "authorization: Bearer $TOKEN"\n` +
+        `Callers without a token see PUBLIC data only. Mint a development token and ask:\n` +
+        `  TOKEN=$(npm run -s meshgate -- token --sub alice --roles analyst)\n` +
+        `  curl -s ${url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\\n` +
+        `       -d '{"query":"{ orders(first: 2) { nodes { id total customer { companyName contactName } } } }"}'\n` +
+        `Auditors (role auditor): ${url}/audit/graphql\n` +
         `Ctrl-C stops the mesh.\n`,
     );
     await new Promise<void>((resolve) => {
