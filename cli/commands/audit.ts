@@ -1,10 +1,12 @@
 import fs from 'node:fs';
-import { exportEvents, queryEvents, subjectAccess, type Decision } from '../../gateway/audit/queries';
+import { exportEvents, fieldUsageByDay, queryEvents, subjectAccess, unusedFields, type Decision } from '../../gateway/audit/queries';
 import { assertAuditKey, auditStoreConfigFromEnv, openAuditStore, prune, verify, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { readClassifications } from '../../gateway/governance';
 import { isLevel, LEVELS } from '../../shared/classification';
 import { parseFlags, UsageError } from '../args';
+import { loadSupergraph } from './gateway';
 
-export const help = `meshgate audit verify|query|export|prune|subject [options]   the per-field audit trail
+export const help = `meshgate audit verify|query|export|prune|subject|usage|unused [options]   the per-field audit trail
 
   meshgate audit verify [--format text|json]
       Checks every hash chain end to end; exit 0 when intact, 1 naming the first broken event
@@ -18,6 +20,10 @@ export const help = `meshgate audit verify|query|export|prune|subject [options] 
       Removes older events, writing a checkpoint per chain signed with MESHGATE_AUDIT_KEY (required).
   meshgate audit subject <entity-key> [--since 90d|DATE] [--format table|json]
       Who has seen this entity's personal data: time, subject, client, purpose, fields.
+  meshgate audit usage [--field Type.field] [--client C] [--since 30d|DATE] [--until DATE] [--format table|json]
+      Field usage per day, field and client: operations, values returned, allowed/masked/denied.
+  meshgate audit unused [--since 30d|DATE] [--config supergraph.yaml | --supergraph FILE] [--format table|json]
+      Fields of the supergraph that no operation used since then (candidates for removal).
 
 The store: MESHGATE_AUDIT_DATABASE_URL (PostgreSQL, schema MESHGATE_AUDIT_DB_SCHEMA or "audit"),
 else <MESHGATE_DATA_DIR or .data>/audit.sqlite. Durations: 30d, 12h, 45m.`;
@@ -194,18 +200,54 @@ async function runSubject(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function runUsage(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    { field: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, format: { type: 'string' } },
+    'audit',
+  );
+  const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'usage');
+  const filter = { coordinate: values.field, client: values.client, since: parseWhen(values.since ?? '30d', 'since'), until: parseWhen(values.until, 'until') };
+  const days = await withStore((store) => fieldUsageByDay(store, filter));
+  if (format === 'json') {
+    out(`${JSON.stringify(days, null, 2)}\n`);
+    return 0;
+  }
+  out(table(['DAY', 'FIELD', 'CLIENT', 'OPERATIONS', 'VALUES', 'ALLOWED', 'MASKED', 'DENIED'], days.map((d) => [d.day, d.coordinate, d.client ?? '-', d.events, d.values, d.allowed, d.masked, d.denied].map(String))));
+  return 0;
+}
+
+async function runUnused(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { since: { type: 'string' }, config: { type: 'string' }, supergraph: { type: 'string' }, format: { type: 'string' } }, 'audit');
+  const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'unused');
+  const since = parseWhen(values.since ?? '30d', 'since');
+  // Every field the supergraph offers, whether or not it is classified yet.
+  const supergraphSdl = await loadSupergraph({ supergraph: values.supergraph, config: values.config, defaultClassification: 'RESTRICTED' });
+  const coordinates = [...readClassifications(supergraphSdl).keys()].sort();
+  const unused = await withStore((store) => unusedFields(store, coordinates, { since }));
+  if (format === 'json') {
+    out(`${JSON.stringify(unused, null, 2)}\n`);
+    return 0;
+  }
+  for (const coordinate of unused) out(`${coordinate}\n`);
+  out(`${unused.length} of ${coordinates.length} fields unused since ${since!.toISOString()}\n`);
+  return 0;
+}
+
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   verify: runVerify,
   query: runQuery,
   export: runExport,
   prune: runPrune,
   subject: runSubject,
+  usage: runUsage,
+  unused: runUnused,
 };
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || !Object.hasOwn(SUBCOMMANDS, sub)) {
-    throw new UsageError(`${sub ? `unknown subcommand "${sub}"` : 'a subcommand is required'}: verify, query, export, prune or subject (see \`meshgate help audit\`)`);
+    throw new UsageError(`${sub ? `unknown subcommand "${sub}"` : 'a subcommand is required'}: verify, query, export, prune, subject, usage or unused (see \`meshgate help audit\`)`);
   }
   return SUBCOMMANDS[sub](rest);
 }

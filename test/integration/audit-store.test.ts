@@ -424,6 +424,26 @@ describe.each(dialects)('meshgate audit CLI on %s', (dialect: Dialect) => {
     expect((await cli('audit', 'subject')).code).toBe(2);
   });
 
+  it('usage and unused: what each client used, and which fields nobody used', async () => {
+    type Day = { coordinate: string; client: string | null; events: number; values: number; allowed: number; denied: number };
+    const sum = (days: Day[], key: 'events' | 'values' | 'allowed' | 'denied') => days.reduce((n, d) => n + d[key], 0);
+    const recent: Day[] = JSON.parse((await cli('audit', 'usage', '--format', 'json')).out);
+    expect([...new Set(recent.map((d) => `${d.coordinate} by ${d.client}`))]).toEqual(['Customer.phone by crm, "internal"']);
+    expect([sum(recent, 'events'), sum(recent, 'values'), sum(recent, 'allowed'), sum(recent, 'denied')]).toEqual([3, 2, 2, 1]);
+    const older: Day[] = JSON.parse((await cli('audit', 'usage', '--field', 'Customer.email', '--since', '90d', '--format', 'json')).out);
+    expect(sum(older, 'events')).toBe(4);
+    expect((await cli('audit', 'usage')).out).toContain('Customer.phone');
+
+    // Customer.email was last read 40 days ago: unused over the last 30 days, used over 90.
+    const unused: string[] = JSON.parse((await cli('audit', 'unused', '--config', 'supergraph.yaml', '--format', 'json')).out);
+    expect(unused).toEqual(expect.arrayContaining(['Customer.email', 'SalesRep.birthDate']));
+    expect(unused).not.toContain('Customer.phone');
+    const text = await cli('audit', 'unused', '--since', '90d');
+    expect(text.code).toBe(0);
+    expect(text.out).not.toMatch(/^Customer\.email$/m);
+    expect(text.out).toMatch(/\d+ of \d+ fields unused since/);
+  });
+
   it('prune: needs MESHGATE_AUDIT_KEY, then removes old events and verify still passes', async () => {
     expect(await cli('audit', 'prune', '--before', '30d')).toMatchObject({ code: 1, err: expect.stringContaining('CONFIG_INVALID') });
     process.env.MESHGATE_AUDIT_KEY = KEY;
