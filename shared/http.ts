@@ -18,7 +18,8 @@ export function sendRequestError(res: ServerResponse, status: number, code: stri
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
-class HttpError extends Error {
+/** A request refused before GraphQL sees it, with its HTTP status and error code. */
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -28,7 +29,8 @@ class HttpError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** Reads a request body, refusing one over `maxBytes` (declared or actual) with a 413 HttpError. */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes) {

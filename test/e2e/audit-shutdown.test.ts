@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingUrlEnvVar } from '../../gateway/config';
 import { domains } from '../../subgraphs';
 import { startMesh, type RunningMesh } from '../support/mesh';
+import { runMeshgate } from '../support/meshgate-process';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 
 // SIGTERM under load loses nothing: a real `meshgate gateway` process over an in-process mesh
@@ -14,27 +14,9 @@ import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 // accepted is answered, it exits 0, and its audit store holds exactly one event per answer.
 // It must also exit promptly: keep-alive sockets busy at SIGTERM once held it up for the 65 s
 // keep-alive timeout, past an orchestrator's 30 s grace period (closeServer now sweeps them).
-const root = path.resolve(__dirname, '../..');
 const BURST = 300;
 
-function meshgate(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(root, 'bin/meshgate'), ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = (pattern: RegExp, timeoutMs = 60_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const match = (out + err).match(pattern);
-        if (match) (clearInterval(timer), resolve(match));
-      }, 20);
-      setTimeout(() => (clearInterval(timer), reject(new Error(`timed out waiting for ${pattern}:\n${out}\n${err}`))), timeoutMs);
-      void exited.then((code) => (clearInterval(timer), reject(new Error(`exited ${code} before ${pattern}:\n${out}\n${err}`))));
-    });
-  return { child, exited, waitFor, out: () => out, err: () => err };
-}
+const meshgate = runMeshgate;
 
 describe('`meshgate gateway` stopped with SIGTERM under load', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-shutdown-'));

@@ -1,54 +1,17 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { domains } from '../../subgraphs';
+import { runMeshgate, type MeshgateProcess } from '../support/meshgate-process';
 import { postGraphql } from '../support/subgraph';
 
-const root = path.resolve(__dirname, '../..');
 
-interface Proc {
-  child: ChildProcessWithoutNullStreams;
-  out: () => string;
-  err: () => string;
-  /** Resolves with the first match of `pattern` in stdout+stderr, or rejects on exit/timeout. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
-
-/** Runs `bin/meshgate` as a real process, as a user would. */
-function meshgate(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [path.join(root, 'bin/meshgate'), ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    out: () => out,
-    err: () => err,
-    exited,
-    waitFor: (pattern, timeoutMs = 120_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const match = (out + err).match(pattern);
-          if (match) {
-            clearInterval(timer);
-            resolve(match);
-          }
-        };
-        const timer = setInterval(check, 50);
-        setTimeout(() => (clearInterval(timer), reject(new Error(`timed out waiting for ${pattern}; output:\n${out}\n${err}`))), timeoutMs);
-        void exited.then((code) => (check(), clearInterval(timer), reject(new Error(`exited ${code} before ${pattern}; output:\n${out}\n${err}`))));
-      }),
-  };
-}
+const meshgate = runMeshgate;
 
 describe('the meshgate command, as real processes', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-e2e-'));
-  const procs: Proc[] = [];
+  const procs: MeshgateProcess[] = [];
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

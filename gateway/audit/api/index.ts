@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Policy } from '../../../policies/types';
 import { MeshgateError } from '../../../shared/errors';
-import type { RouteHandler } from '../../../shared/http';
+import { HttpError, readBody, type RouteHandler } from '../../../shared/http';
 import type { Logger } from '../../../shared/logger';
 import { ANONYMOUS, isAnonymous } from '../../../shared/principal';
 import { unauthenticated } from '../../auth/refusals';
@@ -41,31 +41,15 @@ const MAX_BODY_BYTES = 256 * 1024;
 const now = () => performance.timeOrigin + performance.now();
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? null;
 
-class Refusal extends Error {
+class Refusal extends HttpError {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(status, code, message);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Refusal(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** The refusal a `prepareContext` step threw (UNAUTHENTICATED 401, FORBIDDEN 403, …). */
@@ -147,7 +131,7 @@ export function auditApi(options: AuditApiOptions): AuditApiFactory {
       const headers: Record<string, string> = {};
       try {
         if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'the auditor API accepts POST only');
-        const text = await readBody(req);
+        const text = (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
         try {
           await host.prepareContext(req, context);
         } catch (err) {
@@ -208,15 +192,15 @@ export function auditApi(options: AuditApiOptions): AuditApiFactory {
           body = { ...(errors.length && { errors }), ...(data !== undefined && { data }) };
         }
       } catch (err) {
-        if (!(err instanceof Refusal)) {
+        if (!(err instanceof HttpError)) {
           options.logger?.error({ err, requestId: context.requestId }, 'auditor API: request failed');
           err = new Refusal(500, 'INTERNAL_SERVER_ERROR', 'internal error');
         }
-        const r = err as Refusal;
+        const r = err as HttpError & { headers?: Record<string, string> };
         status = r.status;
         outcome = r.status >= 500 && r.code !== 'AUDIT_UNAVAILABLE' ? 'error' : 'rejected';
         errorCodes = [r.code];
-        Object.assign(headers, r.headers);
+        Object.assign(headers, r.headers ?? {});
         body = { errors: [{ message: r.message, extensions: { code: r.code } }] };
       }
 
