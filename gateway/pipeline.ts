@@ -4,6 +4,7 @@ import type { Policy } from '../policies/types';
 import { MeshgateError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { AuditSink } from './audit/types';
+import { catalogSource } from './authorization/catalog';
 import { readClassifications } from './governance';
 import { useAudit } from './plugins/audit';
 import { useAuthenticate } from './plugins/authenticate';
@@ -50,13 +51,15 @@ export interface PipelineOptions {
 export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlugin[]; policy: Policy } {
   const { policyFile, mode } = governanceSettings(options.settings, options.baseDir);
   const policy = options.policy ?? loadPolicy(policyFile);
-  const classified = { policy, readClassifications, defaultClassification: policy.defaultClassification };
+  // Each loaded supergraph is read once; authorize, introspection and audit share the result.
+  const catalogOf = catalogSource(readClassifications, policy.defaultClassification);
+  const classified = { policy, catalogOf };
   const plugins = [
     useAuthenticate({ settings: options.settings.auth, baseDir: options.baseDir, anonymous: policy.anonymous, logger: options.logger }),
     useIntrospection({ ...classified, anonymous: process.env.NODE_ENV !== 'production' }),
     useAuthorize({ ...classified, mode, checkRequirements: (requirements) => assertKnownPolicies(requirements), logger: options.logger }),
     useMask({ policy }),
   ];
-  if (options.audit) plugins.push(useAudit({ sink: options.audit, logger: options.logger, readClassifications, defaultClassification: policy.defaultClassification }));
+  if (options.audit) plugins.push(useAudit({ sink: options.audit, logger: options.logger, catalogOf }));
   return { plugins, policy };
 }

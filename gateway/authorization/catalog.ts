@@ -30,3 +30,28 @@ export function buildFieldCatalog(
     return info;
   };
 }
+
+/** A supergraph's field catalog and the requirements it was built from. */
+export interface SupergraphCatalog {
+  catalog: FieldCatalog;
+  requirements: Map<string, FieldRequirements>;
+}
+
+/**
+ * The one place a pipeline reads classifications and requirements from a supergraph: every step
+ * that needs them (authorize, introspection, audit) asks this source, which parses each newly
+ * loaded SDL once.
+ */
+export function catalogSource(
+  readClassifications: (supergraphSdl: string) => Map<string, Classification>,
+  defaultClassification?: Level,
+): (supergraphSdl: string) => SupergraphCatalog {
+  let last: { sdl: string; built: SupergraphCatalog } | undefined;
+  return (sdl) => {
+    if (last?.sdl !== sdl) {
+      const requirements = readRequirements(sdl);
+      last = { sdl, built: { catalog: buildFieldCatalog(sdl, readClassifications(sdl), defaultClassification, requirements), requirements } };
+    }
+    return last.built;
+  };
+}

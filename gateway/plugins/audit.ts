@@ -2,17 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap, type GraphQLRequestContext } from '@apollo/server';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
-import type { Level } from '../../shared/classification';
 import type { Logger } from '../../shared/logger';
-import type { Classification } from '../../shared/classification';
 import { readEntityKeys } from '../audit/event-keys';
 import { measure, responsePlan, staticPlan, stripHidden, type ResponsePlan, type StaticPlan } from '../audit/event-plan';
 import { subgraphsCalled } from '../audit/event-subgraphs';
 import { createSignatureCache } from '../audit/operation-signature';
 import type { AuditEvent, AuditFieldUse, AuditOutcome, AuditSink } from '../audit/types';
-import { buildFieldCatalog } from '../authorization/catalog';
+import type { SupergraphCatalog } from '../authorization/catalog';
 import type { FieldCatalog } from '../authorization/plan';
-import { readClassifications as readSupergraphClassifications } from '../governance';
 import type { AuthorizeState } from './authorize';
 import type { GatewayContext, MeshgatePlugin } from './types';
 
@@ -20,10 +17,8 @@ export interface AuditOptions {
   /** Where events go; `append` queues and never waits for the store. */
   sink: AuditSink;
   logger?: Logger;
-  /** Reads `Type.field` → classification from the supergraph SDL (default: the governance reader). */
-  readClassifications?(supergraphSdl: string): Map<string, Classification>;
-  /** Classification of unclassified fields, as authorize was given it. */
-  defaultClassification?: Level;
+  /** The pipeline's shared catalog source (see `catalogSource`): classifications and requirements per supergraph. */
+  catalogOf(supergraphSdl: string): SupergraphCatalog;
 }
 
 /** Per-request audit state, in `context.state.audit`. */
@@ -63,7 +58,6 @@ function codesOf(errors: readonly GraphQLFormattedError[] | undefined): string[]
  */
 export function useAudit(options: AuditOptions): MeshgatePlugin {
   const { sink, logger } = options;
-  const readClassifications = options.readClassifications ?? readSupergraphClassifications;
   const signatures = createSignatureCache();
   const statics = new WeakMap<AuthorizeState['plan'], StaticPlan>();
   const responses = new WeakMap<AuthorizeState['plan'], ResponsePlan>();
@@ -155,7 +149,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
   return {
     name: 'audit',
     onSupergraph({ sdl, apiSchema }) {
-      catalog = buildFieldCatalog(sdl, readClassifications(sdl), options.defaultClassification);
+      catalog = options.catalogOf(sdl).catalog;
       entityKeys = readEntityKeys(sdl, apiSchema);
     },
     /** A `prepareContext` step refused the request: GraphQL never saw it, the audit trail does. */

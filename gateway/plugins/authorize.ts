@@ -1,10 +1,8 @@
 import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import type { FieldRequirements, Policy } from '../../policies/types';
-import type { Classification, Level } from '../../shared/classification';
 import type { Logger } from '../../shared/logger';
-import { buildFieldCatalog } from '../authorization/catalog';
+import type { SupergraphCatalog } from '../authorization/catalog';
 import { planAuthorization, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
-import { readRequirements } from '../authorization/requirements';
 import { walkOperation } from '../authorization/walk';
 import type { GatewayContext, MeshgatePlugin } from './types';
 
@@ -18,10 +16,8 @@ export interface AuthorizeOptions {
    * decisions are made and logged, nothing is removed or masked.
    */
   mode?: AuthorizationMode;
-  /** Reads `Type.field` → classification from the supergraph SDL. */
-  readClassifications(supergraphSdl: string): Map<string, Classification>;
-  /** Classification of unclassified fields (foreign subgraphs); absent = they are denied. */
-  defaultClassification?: Level;
+  /** The pipeline's shared catalog source (see `catalogSource`): classifications and requirements per supergraph. */
+  catalogOf(supergraphSdl: string): SupergraphCatalog;
   /**
    * Checks a newly loaded supergraph's requirements before it is served (e.g. that every
    * `@policy` name has a rule); throwing stops the gateway from serving it.
@@ -65,9 +61,9 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
   return {
     name: 'authorize',
     onSupergraph({ sdl }) {
-      const requirements = readRequirements(sdl);
-      options.checkRequirements?.(requirements);
-      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification, requirements);
+      const supergraph = options.catalogOf(sdl);
+      options.checkRequirements?.(supergraph.requirements);
+      catalog = supergraph.catalog;
       plans.clear();
     },
     apollo: {

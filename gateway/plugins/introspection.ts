@@ -11,16 +11,15 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Policy } from '../../policies/types';
-import type { Classification, Level } from '../../shared/classification';
 import type { Principal } from '../../shared/principal';
-import { buildFieldCatalog } from '../authorization/catalog';
+import type { SupergraphCatalog } from '../authorization/catalog';
 import type { FieldCatalog } from '../authorization/plan';
 import type { MeshgatePlugin } from './types';
 
 export interface IntrospectionOptions {
   policy: Policy;
-  readClassifications(supergraphSdl: string): Map<string, Classification>;
-  defaultClassification?: Level;
+  /** The pipeline's shared catalog source (see `catalogSource`): classifications and requirements per supergraph. */
+  catalogOf(supergraphSdl: string): SupergraphCatalog;
   /** Whether anonymous callers may introspect at all (default true; production turns it off). */
   anonymous?: boolean;
 }
@@ -79,7 +78,7 @@ export function useIntrospection(options: IntrospectionOptions): MeshgatePlugin 
     name: 'introspection',
     onSupergraph({ sdl, apiSchema: schema }) {
       apiSchema = schema;
-      catalog = buildFieldCatalog(sdl, options.readClassifications(sdl), options.defaultClassification);
+      catalog = options.catalogOf(sdl).catalog;
       schemas.clear();
     },
     apollo: {

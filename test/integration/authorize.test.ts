@@ -4,6 +4,7 @@ import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogSource } from '../../gateway/authorization/catalog';
 import { useAuthorize, type AuthorizationMode } from '../../gateway/plugins/authorize';
 import { useMask } from '../../gateway/plugins/mask';
 import type { MeshgatePlugin } from '../../gateway/plugins/types';
@@ -97,7 +98,7 @@ describe.each<AuthorizationMode>(['enforce', 'strict', 'dry-run'])('gateway auth
     if (composed.errors) throw composed.errors[0];
     gateway = await createGateway({
       supergraphSdl: composed.supergraphSdl!,
-      plugins: [rolesFromHeader, useAuthorize({ policy, mode, readClassifications: () => classifications }), useMask({ policy })],
+      plugins: [rolesFromHeader, useAuthorize({ policy, mode, catalogOf: catalogSource(() => classifications) }), useMask({ policy })],
     });
     url = await gateway.listen(0);
   });
