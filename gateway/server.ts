@@ -13,6 +13,7 @@ import { createSubgraphFetcher } from './fetcher';
 import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
 import { createSubgraphSource } from './subgraph-source';
+import { webRoutes } from './web';
 import type { GatewayContext, LoadedSupergraph, MeshgatePlugin } from './plugins/types';
 import { subgraphsOfSupergraph, type SupergraphSubgraph } from './supergraph';
 
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   subgraphSecret?: string;
   /** The auditor API at `POST /audit/graphql` (`auditApi(…)` from gateway/audit/api); absent = no such route. */
   auditApi?: AuditApiFactory;
+  /** The web front end (`/catalog`, `/audit`, `/web/*`); default on. Its pages read the APIs with the user's token. */
+  web?: boolean;
   logger?: Logger;
 }
 
@@ -140,6 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
       },
       '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
       ...(options.auditApi && { '/audit/graphql': options.auditApi({ prepareContext, supergraph: () => loaded }) }),
+      ...(options.web !== false && webRoutes()),
     },
     (err) => logger.error({ err }, 'request failed'),
   );
