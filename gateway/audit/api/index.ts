@@ -1,28 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Policy } from '../../../policies/types';
-import { MeshgateError } from '../../../shared/errors';
-import { HttpError, readBody, type RouteHandler } from '../../../shared/http';
 import type { Logger } from '../../../shared/logger';
-import { ANONYMOUS, isAnonymous } from '../../../shared/principal';
-import { unauthenticated } from '../../auth/refusals';
-import type { GatewayContext, LoadedSupergraph } from '../../plugins/types';
-import { createSignatureCache } from '../operation-signature';
+import { governedEndpoint, type EndpointFactory } from '../../governed-endpoint';
+import type { LoadedSupergraph } from '../../plugins/types';
 import type { AuditStore } from '../store';
-import type { AuditEvent, AuditFieldUse, AuditOutcome, AuditSink } from '../types';
+import type { AuditSink } from '../types';
 import { auditApiRoot, auditApiSchema, type AuditApiContext } from './schema';
 
-/** What the gateway gives the auditor API (see `GatewayOptions.auditApi`). */
-export interface AuditApiHost {
-  /** Runs the pipeline's `prepareContext` steps (authenticate: sets `context.principal`); throws a GraphQLError to refuse. */
-  prepareContext(req: IncomingMessage, context: GatewayContext): Promise<void>;
-  /** The supergraph the gateway serves, once loaded. */
-  supergraph(): LoadedSupergraph | undefined;
-}
-
 /** Builds the `POST /audit/graphql` handler for one gateway. */
-export type AuditApiFactory = (host: AuditApiHost) => RouteHandler;
+export type AuditApiFactory = EndpointFactory;
 
 export interface AuditApiOptions {
   /** The audit store to read (opened on first use, e.g. `lazyAuditStore(…).open`). */
@@ -34,50 +20,6 @@ export interface AuditApiOptions {
   /** MESHGATE_AUDIT_KEY, for `chainStatus` on pruned chains (default the environment's). */
   auditKey?: string;
   logger?: Logger;
-}
-
-const ROOT = 'AuditQuery';
-const MAX_BODY_BYTES = 256 * 1024;
-const now = () => performance.timeOrigin + performance.now();
-const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? null;
-
-class Refusal extends HttpError {
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(status, code, message);
-  }
-}
-
-/** The refusal a `prepareContext` step threw (UNAUTHENTICATED 401, FORBIDDEN 403, …). */
-function refusalOf(err: unknown): Refusal {
-  const ext = (err as { extensions?: { code?: unknown; http?: { status?: number; headers?: Map<string, string> } } }).extensions;
-  if (typeof ext?.code !== 'string') throw err;
-  const headers = Object.fromEntries(ext.http?.headers ?? []);
-  return new Refusal(ext.http?.status ?? 400, ext.code, (err as Error).message, headers);
-}
-
-function operationOf(document: DocumentNode, operationName: string | null): OperationDefinitionNode | undefined {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  return operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
-}
-
-/** The root fields an operation selects, as `AuditQuery.field` (introspection fields aside). */
-function rootCoordinates(operation: OperationDefinitionNode | undefined): string[] {
-  const names = new Set<string>();
-  for (const s of operation?.selectionSet.selections ?? []) if (s.kind === Kind.FIELD && !s.name.value.startsWith('__')) names.add(`${ROOT}.${s.name.value}`);
-  return [...names];
-}
-
-/** How many values a root field returned: list items, a connection's nodes, else 1 when not null. */
-function countValues(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  if (Array.isArray(value)) return value.length;
-  const nodes = (value as { nodes?: unknown }).nodes;
-  return Array.isArray(nodes) ? nodes.length : 1;
 }
 
 /** Every coordinate `Type.field` of the API schema's object and interface types. */
@@ -92,145 +34,28 @@ export function coordinatesOf(schema: GraphQLSchema): string[] {
 
 /**
  * The auditor API, `POST /audit/graphql`: the audit trail's queries (gateway/audit/queries.ts) as a
- * small GraphQL schema of its own. Callers authenticate as on `/graphql` (the pipeline's
- * authenticate step); every root field is an INTERNAL field with `@policy(policies: [["audit:read"]])`,
- * decided by the gateway's policy, so only auditors and admins pass (403 FORBIDDEN otherwise). Every
- * request, refused or not, appends one AuditEvent to the gateway's sink.
+ * small GraphQL schema of its own, governed like every endpoint of the gateway (see
+ * governed-endpoint.ts): every root field is INTERNAL with `@policy(policies: [["audit:read"]])`,
+ * so only auditors and admins pass (403 FORBIDDEN otherwise), and every request is audited.
  */
 export function auditApi(options: AuditApiOptions): AuditApiFactory {
-  const signatures = createSignatureCache(1000);
-  const schema = auditApiSchema();
   const auditKey = options.auditKey ?? (process.env.MESHGATE_AUDIT_KEY || undefined);
-  const fieldInfo = (coordinate: string) => ({
-    coordinate,
-    typeName: ROOT,
-    fieldName: coordinate.slice(ROOT.length + 1),
-    classification: { level: 'INTERNAL' as const },
-    requirements: { authenticated: true, scopes: [], policies: [['audit:read']] },
-  });
-
-  return (host) => {
-    let coordinates: { of: LoadedSupergraph; list: string[] } | undefined;
-    const supergraphCoordinates = () => {
-      const loaded = host.supergraph();
-      if (!loaded) return [];
-      if (coordinates?.of !== loaded) coordinates = { of: loaded, list: coordinatesOf(loaded.apiSchema) };
-      return coordinates.list;
-    };
-
-    return async (req: IncomingMessage, res: ServerResponse) => {
-      const receivedAt = now();
-      const context: GatewayContext = { requestId: randomUUID(), receivedAt, principal: ANONYMOUS, state: {} };
-      let operationName: string | null = null;
-      let signature: { signature: string; hash: string } | null = null;
-      let fields: AuditFieldUse[] = [];
-      let outcome: AuditOutcome = 'rejected';
-      let errorCodes: string[] = [];
-      let status = 200;
-      let body: unknown;
-      const headers: Record<string, string> = {};
-      try {
-        if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'the auditor API accepts POST only');
-        const text = (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
-        try {
-          await host.prepareContext(req, context);
-        } catch (err) {
-          throw refusalOf(err);
-        }
-        // The gateway may serve anonymous callers PUBLIC data; the audit trail is never public.
-        if (isAnonymous(context.principal)) throw refusalOf(unauthenticated('MISSING_TOKEN', 'the auditor API requires a bearer token (Authorization: Bearer <token>)'));
-        let request: { query?: unknown; variables?: unknown; operationName?: unknown };
-        try {
-          request = JSON.parse(text);
-        } catch {
-          throw new Refusal(400, 'BAD_REQUEST', 'request body is not valid JSON');
-        }
-        if (typeof request?.query !== 'string') throw new Refusal(400, 'BAD_REQUEST', 'the body must be {"query": "…"}');
-        operationName = typeof request.operationName === 'string' ? request.operationName : null;
-        const source = request.query;
-        let document: DocumentNode | undefined;
-        try {
-          document = parse(source, { noLocation: true });
-        } catch {
-          document = undefined;
-        }
-        const operation = document && operationOf(document, operationName);
-        operationName ??= operation?.name?.value ?? null;
-        signature = signatures.get(createHash('sha256').update(source).digest('hex'), operationName, source, document);
-        const roots = rootCoordinates(operation);
-        // Decide before revealing anything, even a syntax error: unknown callers learn nothing of the schema.
-        const decisions = await Promise.all((roots.length ? roots : [`${ROOT}.auditEvents`]).map(async (c) => [c, await options.policy.decide(context.principal, fieldInfo(c))] as const));
-        const denied = decisions.some(([, d]) => d.decision !== 'allow');
-        fields = roots.map((c) => ({ coordinate: c, classification: { level: 'INTERNAL' }, decision: denied ? 'denied' : 'allowed', values: 0 }));
-        if (denied) throw new Refusal(403, 'FORBIDDEN', 'the auditor API requires the policy "audit:read" (roles auditor, admin)');
-        if (!options.sink.accepts('INTERNAL')) throw new Refusal(503, 'AUDIT_UNAVAILABLE', 'the audit trail cannot record this request right now; try again later');
-        if (!document) throw new Refusal(400, 'GRAPHQL_PARSE_FAILED', 'the query does not parse');
-        const invalid = validate(schema, document);
-        if (invalid.length) {
-          status = 400;
-          errorCodes = ['GRAPHQL_VALIDATION_FAILED'];
-          body = { errors: invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
-        } else {
-          const ctx: AuditApiContext = { store: options.store, coordinates: supergraphCoordinates, auditKey };
-          const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
-          const result = await execute({ schema, document, rootValue: auditApiRoot, contextValue: ctx, variableValues: variables, operationName });
-          const errors = (result.errors ?? []).map((e: GraphQLError) => {
-            const original = e.originalError;
-            const code = original instanceof MeshgateError ? original.code : typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
-            if (code === 'INTERNAL_SERVER_ERROR') options.logger?.error({ err: original ?? e, requestId: context.requestId }, 'auditor API: resolver failed');
-            return { message: code === 'INTERNAL_SERVER_ERROR' ? 'internal error' : e.message, path: e.path, extensions: { code } };
-          });
-          errorCodes = [...new Set(errors.map((e) => e.extensions.code))];
-          const data = result.data as Record<string, unknown> | null | undefined;
-          if (data) {
-            const aliasesOf = (c: string) => (operation?.selectionSet.selections ?? []).flatMap((s) =>
-              s.kind === Kind.FIELD && `${ROOT}.${s.name.value}` === c ? [s.alias?.value ?? s.name.value] : []);
-            for (const f of fields) f.values = aliasesOf(f.coordinate).reduce((n, key) => n + countValues(data[key]), 0);
-          }
-          outcome = !errors.length ? 'ok' : data ? 'partial' : 'error';
-          if (!data && errors.length) status = errors.some((e) => e.extensions.code === 'BAD_USER_INPUT') ? 400 : 500;
-          body = { ...(errors.length && { errors }), ...(data !== undefined && { data }) };
-        }
-      } catch (err) {
-        if (!(err instanceof HttpError)) {
-          options.logger?.error({ err, requestId: context.requestId }, 'auditor API: request failed');
-          err = new Refusal(500, 'INTERNAL_SERVER_ERROR', 'internal error');
-        }
-        const r = err as HttpError & { headers?: Record<string, string> };
-        status = r.status;
-        outcome = r.status >= 500 && r.code !== 'AUDIT_UNAVAILABLE' ? 'error' : 'rejected';
-        errorCodes = [r.code];
-        Object.assign(headers, r.headers ?? {});
-        body = { errors: [{ message: r.message, extensions: { code: r.code } }] };
-      }
-
-      const p = context.principal;
-      const event: AuditEvent = {
-        id: randomUUID(),
-        time: new Date(receivedAt).toISOString(),
-        requestId: context.requestId,
-        subject: p.subject,
-        roles: [...p.roles],
-        clientName: p.client?.name ?? header(req.headers['apollographql-client-name']),
-        clientVersion: p.client?.version ?? header(req.headers['apollographql-client-version']),
-        purpose: p.purpose ?? header(req.headers['x-purpose']),
-        operationName,
-        operationSignature: signature?.signature ?? null,
-        operationHash: signature?.hash ?? null,
-        fields,
-        subgraphs: [],
-        outcome,
-        errorCodes,
-        latencyMs: Math.round((now() - receivedAt) * 1000) / 1000,
-      };
-      try {
-        if (!options.sink.append(event)) options.logger?.error({ requestId: event.requestId }, 'auditor API: the sink refused an event (queue full)');
-      } catch (err) {
-        options.logger?.error({ err, requestId: event.requestId }, 'auditor API: appending an event failed');
-      }
-      const payload = JSON.stringify(body);
-      res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': context.requestId });
-      res.end(payload);
-    };
+  // The supergraph's coordinates, listed once per loaded supergraph (for unusedFields).
+  let coordinates: { of: LoadedSupergraph; list: string[] } | undefined;
+  const coordinatesOfLoaded = (loaded: LoadedSupergraph | undefined) => {
+    if (!loaded) return [];
+    if (coordinates?.of !== loaded) coordinates = { of: loaded, list: coordinatesOf(loaded.apiSchema) };
+    return coordinates.list;
   };
+  return governedEndpoint<AuditApiContext>({
+    name: 'the auditor API',
+    schema: auditApiSchema(),
+    rootValue: auditApiRoot,
+    contextValue: (host) => ({ store: options.store, coordinates: () => coordinatesOfLoaded(host.supergraph()), auditKey }),
+    rootField: { level: 'INTERNAL', requirements: { authenticated: true, scopes: [], policies: [['audit:read']] } },
+    forbidden: 'the auditor API requires the policy "audit:read" (roles auditor, admin)',
+    policy: options.policy,
+    sink: options.sink,
+    logger: options.logger,
+  });
 }
