@@ -11,6 +11,7 @@ import { createSignatureCache } from './audit/operation-signature';
 import type { AuditEvent, AuditFieldUse, AuditOutcome, AuditSink } from './audit/types';
 import { unauthenticated } from './auth/refusals';
 import type { GatewayContext, LoadedSupergraph } from './plugins/types';
+import type { SupergraphSubgraph } from './supergraph';
 
 /** What the gateway gives an endpoint beside `/graphql` (the auditor API, the catalog API). */
 export interface EndpointHost {
@@ -18,6 +19,8 @@ export interface EndpointHost {
   prepareContext(req: IncomingMessage, context: GatewayContext): Promise<void>;
   /** The supergraph the gateway serves, once loaded. */
   supergraph(): LoadedSupergraph | undefined;
+  /** The subgraphs the gateway routes to, with the URLs it actually uses. */
+  subgraphs(): SupergraphSubgraph[];
 }
 
 /** Builds one such endpoint's route handler for one gateway. */

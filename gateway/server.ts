@@ -10,6 +10,7 @@ import { ANONYMOUS } from '../shared/principal';
 import type { AuditApiFactory } from './audit/api';
 import { noteSubgraphCall } from './audit/event-subgraphs';
 import { createSubgraphFetcher } from './fetcher';
+import type { EndpointFactory } from './governed-endpoint';
 import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
 import { createSubgraphSource } from './subgraph-source';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   subgraphSecret?: string;
   /** The auditor API at `POST /audit/graphql` (`auditApi(…)` from gateway/audit/api); absent = no such route. */
   auditApi?: AuditApiFactory;
+  /** The catalog API at `POST /catalog/graphql` (`catalogApi(…)` from gateway/catalog/api); absent = no such route. */
+  catalogApi?: EndpointFactory;
   /** The web front end (`/catalog`, `/audit`, `/web/*`); default on. Its pages read the APIs with the user's token. */
   web?: boolean;
   logger?: Logger;
@@ -130,6 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     return context;
   };
 
+  const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
       '/graphql': graphqlRoute(apollo, { context: createContext }),
@@ -142,7 +146,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
         });
       },
       '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-      ...(options.auditApi && { '/audit/graphql': options.auditApi({ prepareContext, supergraph: () => loaded }) }),
+      ...(options.auditApi && { '/audit/graphql': options.auditApi(endpointHost) }),
+      ...(options.catalogApi && { '/catalog/graphql': options.catalogApi(endpointHost) }),
       ...(options.web !== false && webRoutes()),
     },
     (err) => logger.error({ err }, 'request failed'),

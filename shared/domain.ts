@@ -4,6 +4,7 @@ import type { NorthwindData } from './datasets/northwind';
 import type { Database, Migration } from './db';
 import type { DemoWorld } from './demo-data';
 import type { Principal } from './principal';
+import { DATA_LOADS_MIGRATION } from './freshness';
 
 /** What every resolver of a domain receives: its database, this request's loaders and who asks. */
 export interface DomainContext<L> {
@@ -46,6 +47,11 @@ export interface Domain<L = any> {
    * them, and request signing keeps everyone else out.
    */
   applyPolicy?(schema: GraphQLSchema): GraphQLSchema;
+}
+
+/** A domain's migrations plus the runtime's own table (data loads, for freshness): what its database holds. */
+export function migrationsOf(domain: Pick<Domain, 'migrations'>): Record<string, Migration> {
+  return { ...domain.migrations, ...DATA_LOADS_MIGRATION };
 }
 
 const typeDefsCache = new Map<string, DocumentNode>();

@@ -1,7 +1,8 @@
 import { createDb, dbConfigFromEnv, migrateToLatest, type Database } from './db';
 import { demoWorld } from './demo-data';
-import type { Domain, SeedProgress } from './domain';
+import { migrationsOf, type Domain, type SeedProgress } from './domain';
 import { MeshgateError } from './errors';
+import { recordDataLoad } from './freshness';
 import { createLogger } from './logger';
 import { createSubgraphService } from './subgraph-server';
 
@@ -19,7 +20,7 @@ export interface PrepareOptions {
  * Returns whether it seeded.
  */
 export async function prepareDatabase(domain: Domain, db: Database, options: PrepareOptions = {}): Promise<boolean> {
-  await migrateToLatest(db, domain.migrations);
+  await migrateToLatest(db, migrationsOf(domain));
   if (options.seedDemo === false || !(await domain.isEmpty(db))) return false;
   const world = demoWorld(options.scale ?? 1, options.demoSeed ?? 42);
   const onProgress = options.onProgress;
@@ -29,6 +30,7 @@ export async function prepareDatabase(domain: Domain, db: Database, options: Pre
     lastReported = Date.now();
     onProgress(table, done, total);
   });
+  await recordDataLoad(db, 'demo');
   return true;
 }
 

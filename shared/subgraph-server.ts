@@ -10,6 +10,7 @@ import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type Req
 import { createLogger, type Logger } from './logger';
 import { ANONYMOUS, type Principal } from './principal';
 import { assertUsableSecret, createReplayCache, subgraphSecretFromEnv, verifySubgraphRequest } from './signing';
+import { newestDataAt } from './freshness';
 
 export interface SubgraphService {
   domain: Domain;
@@ -113,19 +114,32 @@ export async function createSubgraphService(
           sendJson(res, 503, { status: 'unavailable', domain: domain.name, reason: 'database unreachable' });
         }
       },
+      // When the domain's newest data was loaded: the gateway's catalog checks it against the freshness objective.
+      '/freshness': async (_req, res) => {
+        try {
+          const at = await newestDataAt(db);
+          sendJson(res, 200, { domain: domain.name, newestDataAt: at?.toISOString() ?? null });
+        } catch (err) {
+          logger.error({ err }, 'freshness: cannot read the data loads');
+          sendJson(res, 503, { domain: domain.name, newestDataAt: null, reason: 'database unreachable' });
+        }
+      },
       '/stats': (_req, res) => sendJson(res, 200, { domain: domain.name, sqlStatements: db.statements() }),
     },
     (err) => logger.error({ err }, 'request failed'),
   );
 
+  // Stopping twice (a test that kills a subgraph, then its teardown) waits for the same stop.
+  let stopped: Promise<void> | undefined;
   return {
     domain,
     db,
     httpServer,
     listen: (port = 0, host = '127.0.0.1') => listen(httpServer, port, host),
-    async stop() {
-      await closeServer(httpServer);
-      await apollo.stop();
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        await closeServer(httpServer);
+        await apollo.stop();
+      })()),
   };
 }

@@ -6,6 +6,9 @@ import { probeSubgraphs } from '../../gateway/health';
 import { auditApi, type AuditApiFactory } from '../../gateway/audit/api';
 import { auditStoreConfigFromEnv, lazyAuditStore } from '../../gateway/audit/store';
 import { createAuditWriter } from '../../gateway/audit/writer';
+import { catalogApi } from '../../gateway/catalog/api';
+import { productsOfSubgraphs } from '../../gateway/catalog/products';
+import type { EndpointFactory } from '../../gateway/governed-endpoint';
 import { createPipeline } from '../../gateway/pipeline';
 import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
@@ -57,6 +60,8 @@ export interface GatewaySetup {
   plugins: MeshgatePlugin[];
   /** The auditor API (`POST /audit/graphql`) over the same audit store. */
   auditApi: AuditApiFactory;
+  /** The catalog API (`POST /catalog/graphql`): the config's data products, usage from the same audit store. */
+  catalogApi: EndpointFactory;
   /** Writes the audit events still queued and releases the audit store: call after the gateway stopped. */
   close(): Promise<void>;
 }
@@ -75,17 +80,18 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   // The auditor API reads the store the writer appends to (opened lazily too) and audits itself to the same sink.
   const api = auditApi({ store: store.open, sink: audit, policy, logger });
   const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
-  return { supergraphSdl, plugins, auditApi: api, close: () => audit.close() };
+  const catalog = catalogApi({ products: productsOfSubgraphs(config?.subgraphs ?? []), store: store.open, sink: audit, policy, logger });
+  return { supergraphSdl, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close() };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
 export async function startGateway(
-  setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi'>,
+  setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi' | 'catalogApi'>,
   listenOn: { port: number; host: string },
   options: { routingUrls?: Record<string, string>; logger?: Logger } = {},
 ): Promise<{ gateway: MeshgateGateway; url: string }> {
-  const { supergraphSdl, plugins, auditApi } = setup;
-  const gateway = await createGateway({ supergraphSdl, plugins, auditApi, ...options });
+  const { supergraphSdl, plugins, auditApi, catalogApi } = setup;
+  const gateway = await createGateway({ supergraphSdl, plugins, auditApi, catalogApi, ...options });
   const { port, host } = listenOn;
   const url = await gateway.listen(port, host);
   for (const health of await probeSubgraphs(gateway.subgraphs)) {

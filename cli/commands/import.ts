@@ -1,6 +1,7 @@
 import { createDb, dbConfigFromEnv, migrateToLatest, rollbackAll, type Database } from '../../shared/db';
 import { readNorthwind } from '../../shared/datasets/northwind';
-import type { Domain } from '../../shared/domain';
+import { migrationsOf, type Domain } from '../../shared/domain';
+import { isFreshnessTable, recordDataLoad } from '../../shared/freshness';
 import { MeshgateError } from '../../shared/errors';
 import { domainNamed, domains } from '../../subgraphs';
 import { parseFlags, UsageError } from '../args';
@@ -22,7 +23,7 @@ async function rowCounts(db: Database): Promise<[string, number][]> {
       ? (await db.knex('information_schema.tables').where({ table_schema: db.schema ?? 'public', table_type: 'BASE TABLE' }).pluck('table_name'))
       : (await db.knex('sqlite_master').where('type', 'table').whereNot('name', 'like', 'sqlite_%').pluck('name'));
   const counts: [string, number][] = [];
-  for (const table of tables.filter((t) => !t.startsWith('knex_migrations')).sort()) {
+  for (const table of tables.filter((t) => !t.startsWith('knex_migrations') && !isFreshnessTable(t)).sort()) {
     const row = await db.knex(table).count({ n: '*' }).first();
     counts.push([table, Number(row?.n ?? 0)]);
   }
@@ -55,10 +56,11 @@ export async function run(argv: string[]): Promise<number> {
     const db = createDb(dbConfigFromEnv(domain.name));
     try {
       const started = Date.now();
-      await rollbackAll(db, domain.migrations);
-      await migrateToLatest(db, domain.migrations);
+      await rollbackAll(db, migrationsOf(domain));
+      await migrateToLatest(db, migrationsOf(domain));
       try {
         await domain.importers!.northwind!(db, data);
+        await recordDataLoad(db, 'northwind');
       } catch (err) {
         if (err instanceof MeshgateError) throw err;
         // Driver errors quote the whole INSERT; the reason is at the end.

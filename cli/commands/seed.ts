@@ -1,4 +1,5 @@
 import { createDb, dbConfigFromEnv, rollbackAll } from '../../shared/db';
+import { migrationsOf } from '../../shared/domain';
 import { prepareDatabase } from '../../shared/subgraph-main';
 import { domainNamed, domains } from '../../subgraphs';
 import { numberFlag, parseFlags, UsageError } from '../args';
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!domain) throw new UsageError(`unknown domain "${name}"; one of: ${Object.keys(domains).join(', ')}`);
     const db = createDb(dbConfigFromEnv(domain.name));
     try {
-      if (values.reset) await rollbackAll(db, domain.migrations);
+      if (values.reset) await rollbackAll(db, migrationsOf(domain));
       const started = Date.now();
       const seeded = await prepareDatabase(domain, db, {
         scale,

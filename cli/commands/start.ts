@@ -108,7 +108,8 @@ export async function run(argv: string[]): Promise<number> {
         `  TOKEN=$(npm run -s meshgate -- token --sub alice --roles analyst)\n` +
         `  curl -s ${url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\\n` +
         `       -d '{"query":"{ orders(first: 2) { nodes { id total customer { companyName contactName } } } }"}'\n` +
-        `Auditors (role auditor): ${url}/audit/graphql\n` +
+        `Data product catalog (any token): ${url}/catalog   (API: ${url}/catalog/graphql)\n` +
+        `Audit trail (role auditor):       ${url}/audit     (API: ${url}/audit/graphql)\n` +
         `Ctrl-C stops the mesh.\n`,
     );
     await new Promise<void>((resolve) => {

@@ -48,6 +48,18 @@ describe('the meshgate command, as real processes', () => {
     expect(Array.isArray(chain.data.auditEvents.nodes)).toBe(true);
     const refused = await fetch(auditUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.out().trim()}` }, body: JSON.stringify({ query: '{ auditEvents { nodes { subject } } }' }) });
     expect(refused.status).toBe(403);
+    // So is the catalog, for any token: every demo product, freshly seeded.
+    const products = await postGraphql(url.replace('/graphql', '/catalog/graphql'), '{ dataProducts { name owner { team } freshness { status } } }', undefined, {
+      authorization: `Bearer ${token.out().trim()}`,
+    });
+    expect(products.errors).toBeUndefined();
+    expect(products.data.dataProducts.map((p: any) => [p.name, p.freshness.status])).toEqual([
+      ['customer-experience', 'FRESH'],
+      ['inventory', 'FRESH'],
+      ['logistics', 'FRESH'],
+      ['sales', 'FRESH'],
+    ]);
+    expect((await fetch(url.replace('/graphql', '/catalog'))).status).toBe(200);
     expect(res.data.orders.nodes).toHaveLength(2);
     expect(res.data.orders.nodes[0].lines[0].product.name).toEqual(expect.any(String));
     const pids = [...start.out().matchAll(/✓ (\S+)/g)].length;
