@@ -97,6 +97,16 @@ describe('data product catalog', () => {
       expect(await catalog('{ dataProduct(name: "nope") { name } }')).toMatchObject({ status: 200, body: { data: { dataProduct: null } } });
     });
 
+    it("answers the README's catalog example as written", async () => {
+      const readme = fs.readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
+      const example = /```\n# POST \/catalog\/graphql[^\n]*\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(example).toBeDefined();
+      const r = await catalog(example!.replace(/#.*$/gm, ''));
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.dataProducts.length).toBeGreaterThan(0);
+      expect(r.body.data.fields.map((f: any) => f.coordinate)).toContain('Customer.email');
+    });
+
     it('shows how entities link across domains', async () => {
       const r = await catalog('{ lineage { kind coordinate fromDomain toDomain entity } }');
       expect(r.body.data.lineage).toEqual(
