@@ -4,7 +4,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { MeshgateError } from '../shared/errors';
-import { closeServer, createHttpServer, graphqlRoute, listen, sendJson } from '../shared/http';
+import { GraphQLError } from 'graphql';
+import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
 import type { AuditApiFactory } from './audit/api';
@@ -15,6 +16,7 @@ import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
 import { createSubgraphSource } from './subgraph-source';
 import { webRoutes } from './web';
+import { withLimits } from './plugins/limit';
 import type { GatewayContext, LoadedSupergraph, MeshgatePlugin } from './plugins/types';
 import { subgraphsOfSupergraph, type SupergraphSubgraph } from './supergraph';
 
@@ -33,7 +35,7 @@ export interface GatewayOptions {
   auditApi?: AuditApiFactory;
   /** The catalog API at `POST /catalog/graphql` (`catalogApi(…)` from gateway/catalog/api); absent = no such route. */
   catalogApi?: EndpointFactory;
-  /** The web front end (`/catalog`, `/audit`, `/web/*`); default on. Its pages read the APIs with the user's token. */
+  /** The web front end (`/catalog`, `/audit`, `/web/*`) for the APIs given; default on. Its pages read the APIs with the user's token. */
   web?: boolean;
   logger?: Logger;
 }
@@ -78,7 +80,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     },
     logger,
   });
-  const plugins = options.plugins ?? [];
+  // Abuse limits are always on: a pipeline without its limits step gets one with the defaults.
+  const { plugins, limits } = withLimits(options.plugins ?? []);
   // Steps that need the supergraph (classifications, directives) get it on every load or update.
   // Apollo wraps what they throw; the first such error is kept to report as it was thrown.
   let supergraphError: unknown;
@@ -110,6 +113,11 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     includeStacktraceInErrorResponses: false,
     // "Did you mean …?" would name fields a caller may not be allowed to discover.
     hideSchemaDetailsFromClientErrors: true,
+    // Parse and validation limits, checked before any plugin walks the operation or the gateway plans it.
+    ...limits.apolloOptions,
+    // One operation per request (one context, authorization and audit event each); the route refuses batches first.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
   });
   try {
     await apollo.start();
@@ -121,8 +129,9 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const prepareContext = async (req: http.IncomingMessage, context: GatewayContext) => {
     for (const plugin of plugins) await plugin.prepareContext?.(req, context);
   };
+  const newContext = (): GatewayContext => ({ requestId: randomUUID(), receivedAt: performance.timeOrigin + performance.now(), principal: ANONYMOUS, state: {} });
   const createContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
-    const context: GatewayContext = { requestId: randomUUID(), receivedAt: performance.timeOrigin + performance.now(), principal: ANONYMOUS, state: {} };
+    const context = newContext();
     try {
       await prepareContext(req, context);
     } catch (err) {
@@ -132,11 +141,22 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     }
     return context;
   };
+  // The route refused the request before GraphQL (body too large, not JSON, a batch): audited all the same.
+  const auditRefusal = async (req: http.IncomingMessage, refusal: RequestRefusal) => {
+    const context = newContext();
+    try {
+      await prepareContext(req, context);
+    } catch {
+      // Who asked is best effort here: the route's refusal, not this one, is what gets recorded.
+    }
+    const error = new GraphQLError(refusal.message, { extensions: { code: refusal.code } });
+    for (const plugin of plugins) plugin.contextDidFail?.(req, context, error);
+  };
 
   const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
-      '/graphql': graphqlRoute(apollo, { context: createContext }),
+      '/graphql': graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal }),
       '/health': async (_req, res) => {
         const results = await probeSubgraphs(subgraphs, undefined, { secret: subgraphSecret });
         const ready = results.every((r) => r.up);
@@ -148,9 +168,10 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
       '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
       ...(options.auditApi && { '/audit/graphql': options.auditApi(endpointHost) }),
       ...(options.catalogApi && { '/catalog/graphql': options.catalogApi(endpointHost) }),
-      ...(options.web !== false && webRoutes()),
+      ...(options.web !== false && webRoutes([...(options.catalogApi ? (['/catalog'] as const) : []), ...(options.auditApi ? (['/audit'] as const) : [])])),
     },
     (err) => logger.error({ err }, 'request failed'),
+    limits.settings,
   );
 
   return {

@@ -47,15 +47,18 @@ function send(res: ServerResponse, status: number, type: string, body: Buffer | 
   res.end(body);
 }
 
-/** Routes for the web front end: the pages that exist, `/web/<asset>`, and `/` leading to the catalog. */
-export function webRoutes(): Record<string, RouteHandler> {
+export type WebPage = keyof typeof WEB_PAGES;
+
+/**
+ * Routes for the web front end: the given pages (those whose API the gateway serves),
+ * `/web/<asset>`, and `/` leading to the first page. No pages, no routes.
+ */
+export function webRoutes(pages: WebPage[]): Record<string, RouteHandler> {
+  if (!pages.length) return {};
   const routes: Record<string, RouteHandler> = {};
-  for (const [route, file] of Object.entries(WEB_PAGES)) {
-    const full = path.join(PAGES_DIR, file);
-    if (fs.existsSync(full)) routes[route] = fileRoute(full);
-  }
+  for (const page of pages) routes[page] = fileRoute(path.join(PAGES_DIR, WEB_PAGES[page]));
   for (const name of fs.readdirSync(ASSETS_DIR)) routes[`/web/${name}`] = fileRoute(path.join(ASSETS_DIR, name));
-  const home = routes['/catalog'] ? '/catalog' : '/audit';
+  const home = pages.includes('/catalog') ? '/catalog' : pages[0];
   routes['/'] = (_req, res) => {
     res.writeHead(302, { location: home, ...SECURITY_HEADERS });
     res.end();
