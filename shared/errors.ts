@@ -19,6 +19,9 @@ export const ERROR_CODES = {
     'The supergraph breaks a governance rule: a field without classification, an invalid classification, personal data without a category, or a subgraph without owner (every offender is listed).',
   CONFIG_INVALID: 'A configuration file or environment variable is missing or invalid.',
   POLICY_INVALID: 'The policy file (policy.yaml) or a policy rule is invalid: an unknown key, role, level, category or named policy; details name the file and the key.',
+  DESCRIPTOR_INVALID: 'A data-product descriptor (data-product.yaml) is unreadable, incomplete or invalid; details name the file and every missing or invalid key.',
+  SCHEMA_CHECK_FAILED:
+    'A proposed subgraph schema is unsafe (meshgate check): it does not compose, breaks governance, lowers a classification without --allow-lowering, or breaks a field clients used recently.',
   IMPORT_FAILED: 'A data set could not be imported.',
   AUDIT_UNAVAILABLE:
     'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',

@@ -3,6 +3,7 @@ import { isLevel, LEVELS, levelRank, PERSONAL_DATA_CATEGORIES, stricter, type Cl
 import { classifiedDirectiveName, locationOf, readApplication } from './directive';
 import { expandClassification, isExternal, isFielded } from './expand-classification';
 import { isFederationInternalField, isFederationInternalType } from './federation-internals';
+import { documentedElements, inspectDataProduct, undocumentedElements } from './descriptor';
 import { lookupOwner, type OwnedSubgraph } from './owner';
 import { namesPersonalData } from './personal-data';
 
@@ -12,6 +13,9 @@ export const GOVERNANCE_CODES = {
   INVALID_CLASSIFICATION: 'A @classified names a level or personal-data category outside the vocabulary of shared/classification.ts.',
   PERSONAL_DATA_WITHOUT_CATEGORY: 'A field whose name says personal data (see gateway/governance/personal-data.ts) is CONFIDENTIAL or above without a category.',
   MISSING_OWNER: 'A subgraph has no owner: no readable descriptor with owner.team and owner.contact, and no inline owner in the config.',
+  INCOMPLETE_DESCRIPTOR:
+    'A data-product descriptor is unreadable or lacks (or has an invalid) name, description, version (semver), serviceLevels.freshness, serviceLevels.availability or tags.',
+  UNDOCUMENTED_SCHEMA: 'A data product has a type or field without a GraphQL description (every type but the root types, every field but @external ones).',
 } as const;
 export type GovernanceCode = keyof typeof GOVERNANCE_CODES;
 
@@ -167,7 +171,8 @@ export function checkDefaultClassification(defaultClassification: unknown): Gove
 export function checkGovernance(input: GovernanceInput): GovernanceProblem[] {
   const { defaultClassification } = input;
   const problems = checkDefaultClassification(defaultClassification);
-  for (const subgraph of input.subgraphs) {
+  const documents = input.subgraphs.map(document);
+  for (const [i, subgraph] of input.subgraphs.entries()) {
     const owner = lookupOwner(subgraph);
     if (!owner.ok) {
       problems.push({
@@ -179,9 +184,58 @@ export function checkGovernance(input: GovernanceInput): GovernanceProblem[] {
         coordinates: [],
       });
     }
-    const doc = document(subgraph);
-    if (!doc) continue;
-    problems.push(...checkClassification(subgraph, doc, isLevel(defaultClassification) ? defaultClassification : undefined));
+    const doc = documents[i];
+    // What the other subgraphs describe counts: a contributed entity leaves its description to its owner.
+    const documentedElsewhere = new Set(documents.flatMap((d, j) => (d && j !== i ? [...documentedElements(d)] : [])));
+    if (doc) problems.push(...checkClassification(subgraph, doc, isLevel(defaultClassification) ? defaultClassification : undefined));
+    problems.push(...checkDataProduct(subgraph, doc, owner.ok, documentedElsewhere));
+  }
+  return problems;
+}
+
+/**
+ * A subgraph with a descriptor is a data product: its descriptor complete and valid, its schema
+ * documented. The owner keys are MISSING_OWNER's to report (an inline owner may stand in), as is
+ * an unreadable descriptor when no inline owner does. A subgraph the config gives only an inline
+ * owner is a service that is not a data product (a foreign subgraph served as it is): not checked here.
+ */
+function checkDataProduct(subgraph: GovernedSubgraph, doc: DocumentNode | undefined, owned: boolean, documentedElsewhere: ReadonlySet<string>): GovernanceProblem[] {
+  const located = (code: GovernanceCode, message: string, locations: string[], coordinates: string[] = []): GovernanceProblem => ({
+    code,
+    severity: 'error',
+    message,
+    locations,
+    subgraph: subgraph.name,
+    coordinates,
+  });
+  // No descriptor: MISSING_OWNER says so, unless an inline owner marks a service that is not a data product.
+  if (!subgraph.descriptor) return [];
+  const problems: GovernanceProblem[] = [];
+  const read = inspectDataProduct(subgraph.descriptor);
+  if (!read.readable && owned) {
+    problems.push(located('INCOMPLETE_DESCRIPTOR', `Subgraph "${subgraph.name}": its descriptor ${read.file} ${read.reason}`, [read.location]));
+  }
+  const gaps = read.readable ? read.problems.filter((p) => p.key !== 'owner' && !p.key.startsWith('owner.')) : [];
+  if (gaps.length) {
+    problems.push(
+      located(
+        'INCOMPLETE_DESCRIPTOR',
+        `Subgraph "${subgraph.name}": its descriptor ${read.file} is incomplete: ${gaps.map((p) => `${p.key} ${p.message}`).join('; ')}`,
+        [...new Set(gaps.map((p) => p.location))],
+      ),
+    );
+  }
+  const undocumented = doc ? undocumentedElements(doc, documentedElsewhere) : [];
+  if (undocumented.length) {
+    problems.push(
+      located(
+        'UNDOCUMENTED_SCHEMA',
+        `Subgraph "${subgraph.name}" (${subgraph.origin}) has ${undocumented.length} undocumented type(s) or field(s): ${undocumented.map((u) => u.coordinate).join(', ')}. ` +
+          'Add a description ("…" or """…""") above each',
+        undocumented.map((u) => u.location ?? subgraph.origin),
+        undocumented.map((u) => u.coordinate),
+      ),
+    );
   }
   return problems;
 }
