@@ -6,10 +6,12 @@ import type { Logger } from '../shared/logger';
 import type { AuditSink } from './audit/types';
 import { catalogSource } from './authorization/catalog';
 import { readClassifications } from './governance';
+import { parseLimitSettings } from './limits/settings';
 import { useAudit } from './plugins/audit';
 import { useAuthenticate } from './plugins/authenticate';
 import { useAuthorize, type AuthorizationMode } from './plugins/authorize';
 import { useIntrospection } from './plugins/introspection';
+import { useLimits } from './plugins/limit';
 import { useMask } from './plugins/mask';
 import type { MeshgatePlugin } from './plugins/types';
 
@@ -45,7 +47,8 @@ export interface PipelineOptions {
 }
 
 /**
- * The governed gateway's request pipeline, in order: who is asking, what they may discover,
+ * The governed gateway's request pipeline, in order: who is asking, whether the request is within
+ * the abuse limits, what they may discover,
  * what they may read, and what leaves the gateway masked. Each step is one file in plugins/.
  */
 export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlugin[]; policy: Policy } {
@@ -56,6 +59,7 @@ export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlu
   const classified = { policy, catalogOf };
   const plugins = [
     useAuthenticate({ settings: options.settings.auth, baseDir: options.baseDir, anonymous: policy.anonymous, logger: options.logger }),
+    useLimits(parseLimitSettings(options.settings.limits, options.baseDir)),
     useIntrospection({ ...classified, anonymous: process.env.NODE_ENV !== 'production' }),
     useAuthorize({ ...classified, mode, checkRequirements: (requirements) => assertKnownPolicies(requirements), logger: options.logger }),
     useMask({ policy }),

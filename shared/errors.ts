@@ -27,6 +27,25 @@ export const ERROR_CODES = {
     'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',
   AUDIT_TAMPERED:
     'The audit trail failed verification: an event was modified, deleted, inserted or reordered, or a retention checkpoint is forged; the report names the first broken event per chain.',
+  BAD_REQUEST: 'The HTTP request is malformed: a body that is not valid JSON, not a GraphQL request, or cut off before it was complete (HTTP 400).',
+  UNSUPPORTED_MEDIA_TYPE: 'A POST body that is not `content-type: application/json` (HTTP 415).',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than `meshgate.limits.maxBodyBytes` (default 2 MiB) (HTTP 413).',
+  HEADERS_TOO_LARGE: 'The request line and headers are larger than `meshgate.limits.maxHeaderBytes` (default 16 KiB) (HTTP 431; the connection is closed).',
+  REQUEST_TIMEOUT:
+    'The headers or the body arrived too slowly (`meshgate.limits.headersTimeoutMs`, `requestTimeoutMs`) (HTTP 408; the connection is closed).',
+  BATCHING_DISABLED: 'A JSON array of operations: the gateway serves one operation per request (HTTP 400).',
+  OPERATION_NOT_FOUND: 'The document has no operation named `operationName`, or several operations and no `operationName` (HTTP 400).',
+  TOKEN_LIMIT_EXCEEDED: 'The document has more lexical tokens than `meshgate.limits.maxTokens` (HTTP 400; refused while parsing).',
+  DEPTH_LIMIT_EXCEEDED: 'An operation nests fields deeper than `meshgate.limits.maxDepth`, fragments expanded (HTTP 400; nothing was planned).',
+  ALIAS_LIMIT_EXCEEDED: 'An operation uses more aliases than `meshgate.limits.maxAliases`, fragments expanded (HTTP 400; nothing was planned).',
+  ROOT_FIELD_LIMIT_EXCEEDED: 'An operation selects more root fields than `meshgate.limits.maxRootFields` (HTTP 400; nothing was planned).',
+  DIRECTIVE_LIMIT_EXCEEDED: 'An operation carries more directives than `meshgate.limits.maxDirectives`, fragments expanded (HTTP 400; nothing was planned).',
+  SELECTION_LIMIT_EXCEEDED:
+    'An operation selects more fields than `meshgate.limits.maxSelections` once every fragment spread is expanded (fragment bombs) (HTTP 400; nothing was planned).',
+  COST_LIMIT_EXCEEDED:
+    'The estimated cost (fields multiplied by the page sizes above them) exceeds `meshgate.limits.maxCost` (HTTP 400; no subgraph was called).',
+  OPERATION_NOT_TRUSTED:
+    'In trusted-documents mode (`meshgate.limits.trustedDocuments`), an operation whose sha256 hash is not registered (HTTP 400; nothing was planned).',
   INTERNAL_SERVER_ERROR: 'An unexpected error; details are in the server log with the request id.',
 } as const;
 

@@ -29,7 +29,10 @@ export class HttpError extends Error {
   }
 }
 
-/** Reads a request body, refusing one over `maxBytes` (declared or actual) with a 413 HttpError. */
+/**
+ * Reads a request body, refusing one over `maxBytes` (declared or actual) with a 413 HttpError; a
+ * body cut off (the client left, or the server's request timeout closed a slow drip) is a 400.
+ */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -50,9 +53,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // Not a server fault: nothing to log as one. (A settled promise ignores later rejections.)
+    req.on('error', () => reject(new HttpError(400, 'BAD_REQUEST', 'the request body was cut off before it was complete')));
   });
 }
+
+const JSON_TYPES = /^application\/(json|graphql-response\+json)\s*(;|$)/i;
 
 function toHeaderMap(req: IncomingMessage): HeaderMap {
   const headers = new HeaderMap();
@@ -73,6 +79,8 @@ export interface GraphqlRouteOptions<C> {
   /** Builds the per-request context; may throw a GraphQLError to refuse the request. */
   context: (req: IncomingMessage) => Promise<C>;
   maxBodyBytes?: number;
+  /** Told of every request the route itself refuses (body too large, not JSON, a batch …), before the answer is sent: to audit it. */
+  onRefused?: (req: IncomingMessage, refusal: RequestRefusal) => void | Promise<void>;
   /**
    * Checks a request against its exact body bytes (empty unless POST) before anything parses or
    * executes it; a refusal is answered as is. Runs before `context`.
@@ -80,31 +88,37 @@ export interface GraphqlRouteOptions<C> {
   verify?: (req: IncomingMessage, rawBody: Buffer) => RequestRefusal | undefined | Promise<RequestRefusal | undefined>;
 }
 
-/** Serves an Apollo Server over node:http: parses JSON bodies, enforces the body limit. */
+/**
+ * Serves an Apollo Server over node:http: one operation per request, as a JSON body (POST) or in
+ * the query string (GET); enforces the body limit. Batches (JSON arrays) are refused: every
+ * operation must get its own context, authorization and audit event.
+ */
 export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, options: GraphqlRouteOptions<C>): RouteHandler {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const refuse = async (req: IncomingMessage, res: ServerResponse, refusal: RequestRefusal) => {
+    await options.onRefused?.(req, refusal);
+    sendRequestError(res, refusal.status, refusal.code, refusal.message);
+  };
   return async (req, res) => {
     let body: unknown;
     const url = req.url ?? '/';
     try {
       const raw = req.method === 'POST' ? await readBody(req, maxBodyBytes) : Buffer.alloc(0);
       const refusal = await options.verify?.(req, raw);
-      if (refusal) return sendRequestError(res, refusal.status, refusal.code, refusal.message);
+      if (refusal) return await refuse(req, res, refusal);
       if (req.method === 'POST') {
-        const text = raw.toString('utf8');
         const type = req.headers['content-type'] ?? '';
-        if (type.includes('application/json') || type.includes('application/graphql-response+json')) {
-          try {
-            body = text.length ? JSON.parse(text) : undefined;
-          } catch {
-            throw new HttpError(400, 'BAD_REQUEST', 'request body is not valid JSON');
-          }
-        } else {
-          body = text;
+        if (!JSON_TYPES.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `POST bodies must be content-type: application/json, got ${JSON.stringify(type || 'none')}`);
+        const text = raw.toString('utf8');
+        try {
+          body = text.length ? JSON.parse(text) : undefined;
+        } catch (err) {
+          throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(err as Error).message}`);
         }
+        if (Array.isArray(body)) throw new HttpError(400, 'BATCHING_DISABLED', 'batched operations (a JSON array) are not accepted: send one operation per request');
       }
     } catch (err) {
-      if (err instanceof HttpError) return sendRequestError(res, err.status, err.code, err.message);
+      if (err instanceof HttpError) return await refuse(req, res, err);
       throw err;
     }
     const queryStart = url.indexOf('?');
@@ -128,12 +142,38 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
   };
 }
 
+/** How much and how slowly a client may send before the server closes the connection. */
+export interface ConnectionLimits {
+  /** Request line and headers, in bytes (Node's default 16 KiB); over it: 431. */
+  maxHeaderBytes?: number;
+  /** Time to receive the headers (default 10 s) and the whole request (default 30 s); past it: 408. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** What a client that broke the HTTP protocol or a connection limit is told before the connection closes. */
+function clientErrorResponse(err: NodeJS.ErrnoException): { status: number; code: string; message: string } {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request line and headers are too large' };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request was not received in time' };
+  return { status: 400, code: 'BAD_REQUEST', message: 'malformed HTTP request' };
+}
+
 /**
  * An HTTP server routing exact paths (query string ignored) to handlers; unknown paths get 404.
  * A handler that throws answers 500 and is logged: the server itself never crashes on a request.
+ * Slow or oversized requests are cut off with a JSON error (see ConnectionLimits).
  */
-export function createHttpServer(routes: Record<string, RouteHandler>, onError: (err: unknown) => void): http.Server {
-  const server = http.createServer(async (req, res) => {
+export function createHttpServer(routes: Record<string, RouteHandler>, onError: (err: unknown) => void, limits: ConnectionLimits = {}): http.Server {
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000;
+  const requestTimeout = limits.requestTimeoutMs ?? 30_000;
+  const options: http.ServerOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout,
+    requestTimeout,
+    // Node checks the timeouts on this interval (default 30 s): a fraction of them keeps them close to exact.
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))),
+  };
+  const server = http.createServer(options, async (req, res) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
     const handler = routes[pathname];
     if (!handler) return sendRequestError(res, 404, 'NOT_FOUND', `no route ${pathname}`);
@@ -146,7 +186,16 @@ export function createHttpServer(routes: Record<string, RouteHandler>, onError: 
     }
   });
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A client that reset the socket has no one left to answer; a response already under way cannot be replaced.
+    const responding = (socket as { _httpMessage?: ServerResponse })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || responding) return socket.destroy();
+    const { status, code, message } = clientErrorResponse(err);
+    const payload = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+    );
+  });
   return server;
 }
 
