@@ -1,9 +1,11 @@
 import { MeshgateError } from '../shared/errors';
 import { UsageError } from './args';
 import * as audit from './commands/audit';
+import * as check from './commands/check';
 import * as compose from './commands/compose';
 import * as gateway from './commands/gateway';
 import * as importCommand from './commands/import';
+import * as policy from './commands/policy';
 import * as seed from './commands/seed';
 import * as start from './commands/start';
 import * as subgraph from './commands/subgraph';
@@ -14,7 +16,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, gateway, compose, subgraph, seed, import: importCommand, token, audit };
+const commands: Record<string, Command> = { start, gateway, compose, check, policy, subgraph, seed, import: importCommand, token, audit };
 
 function usage(): string {
   const lines = Object.values(commands).map((c) => `  ${c.help.split('\n')[0]}`);
