@@ -35,6 +35,9 @@ class SubgraphResponse implements FetcherResponse {
   }
 }
 
+/** A subgraph call's deadline unless `meshgate.subgraphs` says otherwise. */
+export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 30_000;
+
 export interface SubgraphFetcherOptions {
   /** Longest wait for a subgraph's response headers and between body chunks (default 30 s). */
   timeoutMs?: number;
@@ -47,7 +50,7 @@ export interface SubgraphFetcherOptions {
  * throughput of the gateway's default fetcher on a heavy federated query (FIELD-NOTES.md).
  */
 export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { fetcher: Fetcher; close(): Promise<void> } {
-  const timeout = options.timeoutMs ?? 30_000;
+  const timeout = options.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS;
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: options.connections ?? 128 });
   const fetcher = async (url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> => {
     const res = await request(url, {
@@ -66,4 +69,17 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { f
     return new SubgraphResponse(url, res.statusCode, headers, await res.body.text());
   };
   return { fetcher: fetcher as Fetcher, close: () => agent.close() };
+}
+
+/**
+ * Gives every call a deadline for the whole exchange (connect, headers and body): undici's own
+ * timeouts restart per phase and per chunk, so a subgraph that trickles could hold a request forever.
+ * The fetch rejects with a `TimeoutError` and its connection is released.
+ */
+export function withDeadline(fetcher: Fetcher, timeoutMs: number): Fetcher {
+  return ((url: string, init: FetcherRequestInit = {}) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline]) : deadline;
+    return fetcher(url, { ...init, signal });
+  }) as Fetcher;
 }

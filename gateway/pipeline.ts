@@ -6,6 +6,8 @@ import type { Logger } from '../shared/logger';
 import type { AuditSink } from './audit/types';
 import { catalogSource } from './authorization/catalog';
 import { readClassifications } from './governance';
+import type { GatewayMetrics } from './observability/metrics';
+import { tracedPlugin } from './observability/tracing';
 import { parseLimitSettings } from './limits/settings';
 import { useAudit } from './plugins/audit';
 import { useAuthenticate } from './plugins/authenticate';
@@ -13,6 +15,7 @@ import { useAuthorize, type AuthorizationMode } from './plugins/authorize';
 import { useIntrospection } from './plugins/introspection';
 import { useLimits } from './plugins/limit';
 import { useMask } from './plugins/mask';
+import { useMetrics } from './plugins/metrics';
 import type { MeshgatePlugin } from './plugins/types';
 
 export interface GovernanceSettings {
@@ -44,6 +47,8 @@ export interface PipelineOptions {
   logger?: Logger;
   /** Where audit events go; given, the audit step runs last and records every operation. */
   audit?: AuditSink;
+  /** Prometheus metrics; given, the metrics step runs last and observes every request. */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -65,5 +70,8 @@ export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlu
     useMask({ policy }),
   ];
   if (options.audit) plugins.push(useAudit({ sink: options.audit, logger: options.logger, catalogOf }));
-  return { plugins, policy };
+  // Last: its willSendResponse sees the response as it leaves, after mask added its errors.
+  if (options.metrics) plugins.push(useMetrics(options.metrics));
+  // With tracing on, each step's hooks run in their own spans (nothing is wrapped when it is off).
+  return { plugins: plugins.map(tracedPlugin), policy };
 }

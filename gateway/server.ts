@@ -10,10 +10,13 @@ import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
 import type { AuditApiFactory } from './audit/api';
 import { noteSubgraphCall } from './audit/event-subgraphs';
-import { createSubgraphFetcher } from './fetcher';
+import { createSubgraphFetcher, DEFAULT_SUBGRAPH_TIMEOUT_MS } from './fetcher';
 import type { EndpointFactory } from './governed-endpoint';
 import { acceptSecurityFeatures } from './authorization/requirements';
 import { probeSubgraphs } from './health';
+import { metricsRoute } from './observability/metrics-route';
+import type { GatewayMetrics } from './observability/metrics';
+import { tracedRoute } from './observability/tracing';
 import { createSubgraphSource } from './subgraph-source';
 import { webRoutes } from './web';
 import { withLimits } from './plugins/limit';
@@ -27,6 +30,10 @@ export interface GatewayOptions {
   routingUrls?: Record<string, string>;
   /** Per-subgraph request timeout (default 30 s). */
   subgraphTimeoutMs?: number;
+  /** Timeouts of particular subgraphs, by name (`meshgate.subgraphs` in the config; see `subgraphTimeouts`). */
+  subgraphTimeouts?: Record<string, number>;
+  /** Prometheus metrics (`createGatewayMetrics`): served at `GET /metrics`, fed by every subgraph call; absent = no such route. */
+  metrics?: GatewayMetrics;
   /** The request pipeline, in order (see gateway/pipeline.ts); empty serves the supergraph ungoverned. */
   plugins?: MeshgatePlugin[];
   /** Secret shared with the subgraphs: every subgraph request is signed, with the caller's principal (default `MESHGATE_SUBGRAPH_SECRET`; unset = unsigned). */
@@ -59,7 +66,10 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const logger = options.logger ?? createLogger('gateway');
   const subgraphs = subgraphsOfSupergraph(options.supergraphSdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
-  const { fetcher, close: closeFetcher } = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
+  // Each call gets its subgraph's deadline; the connection-level timeouts only need to allow the longest.
+  const timeoutOf = (name: string) => options.subgraphTimeouts?.[name] ?? options.subgraphTimeoutMs;
+  const longest = Math.max(options.subgraphTimeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS, ...Object.values(options.subgraphTimeouts ?? {}));
+  const { fetcher, close: closeFetcher } = createSubgraphFetcher({ timeoutMs: longest });
   const subgraphSecret = options.subgraphSecret ?? (process.env.MESHGATE_SUBGRAPH_SECRET || undefined);
   if (!subgraphSecret && process.env.NODE_ENV === 'production') {
     throw new MeshgateError('CONFIG_INVALID', 'MESHGATE_SUBGRAPH_SECRET must be set in production: subgraphs execute only requests the gateway signs');
@@ -69,7 +79,15 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     // Meshgate enforces @authenticated, @requiresScopes and @policy itself (see the authorize step).
     supergraphSdl: acceptSecurityFeatures(options.supergraphSdl),
     buildService: ({ name, url }) => {
-      const source = createSubgraphSource({ url: urlOf.get(name) ?? url, fetcher, secret: subgraphSecret });
+      const source = createSubgraphSource({
+        name,
+        url: urlOf.get(name) ?? url,
+        fetcher,
+        secret: subgraphSecret,
+        timeoutMs: timeoutOf(name),
+        onFetch: options.metrics?.observeSubgraphFetch,
+        logger,
+      });
       // The audit trail records which subgraphs each request actually called.
       const process = source.process.bind(source);
       source.process = (request) => {
@@ -156,7 +174,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
-      '/graphql': graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal }),
+      '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal })),
       '/health': async (_req, res) => {
         const results = await probeSubgraphs(subgraphs, undefined, { secret: subgraphSecret });
         const ready = results.every((r) => r.up);
@@ -166,6 +184,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
         });
       },
       '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      ...(options.metrics && { '/metrics': metricsRoute(options.metrics.registry) }),
       ...(options.auditApi && { '/audit/graphql': options.auditApi(endpointHost) }),
       ...(options.catalogApi && { '/catalog/graphql': options.catalogApi(endpointHost) }),
       ...(options.web !== false && webRoutes([...(options.catalogApi ? (['/catalog'] as const) : []), ...(options.auditApi ? (['/audit'] as const) : [])])),

@@ -1,8 +1,12 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
+import type { Logger } from '../shared/logger';
 import { ANONYMOUS, type Principal } from '../shared/principal';
 import { assertUsableSecret, encodePrincipal, SIGNATURE_HEADERS, signEncoded } from '../shared/signing';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, withDeadline } from './fetcher';
+import { tracedFetcher, tracingEnabled } from './observability/tracing';
 import type { GatewayContext } from './plugins/types';
+import { classifySubgraphFailure, subgraphFailureError, type SubgraphFailure } from './subgraph-failure';
 
 /**
  * Signs what the fetcher is about to send: the body exactly as given (RemoteGraphQLDataSource
@@ -20,8 +24,38 @@ export function signingFetcher(fetcher: Fetcher, secret: string): Fetcher {
   };
 }
 
+/** What one subgraph call came to, for metrics: how long it took and, if it failed, how. */
+export interface SubgraphFetchResult {
+  subgraph: string;
+  durationMs: number;
+  /** Absent when the subgraph answered 2xx (GraphQL errors in its body are its own business). */
+  failure?: SubgraphFailure;
+}
+
+/**
+ * A subgraph data source whose failures reach the caller as SUBGRAPH_UNAVAILABLE or
+ * SUBGRAPH_TIMEOUT naming the data product; what actually happened goes to the log with the
+ * request id. The rest of the query plan still runs: the caller gets partial data.
+ */
+export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+  // Set by RemoteGraphQLDataSource's constructor (Object.assign of the config): declared, not initialised.
+  declare readonly name: string;
+  declare readonly logger: Logger;
+
+  constructor(config: Partial<RemoteGraphQLDataSource<GatewayContext>> & { name: string; logger: Logger }) {
+    super(config);
+  }
+
+  override didEncounterError(error: Error, _req: unknown, _res: unknown, context?: GatewayContext): void {
+    const failure = classifySubgraphFailure(error);
+    const requestId = (context as Partial<GatewayContext> | undefined)?.requestId;
+    this.logger.warn({ requestId, subgraph: this.name, code: failure.code, reason: failure.reason, err: error.message }, 'subgraph call failed');
+    throw subgraphFailureError(this.name, failure, requestId);
+  }
+}
+
 /** A subgraph data source that forwards the gateway context's principal, signed by its fetcher. */
-export class SignedSubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+export class SignedSubgraphSource extends SubgraphSource {
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     // Health checks and schema loads carry no gateway context: they go out as ANONYMOUS.
     const principal = (options.context as Partial<GatewayContext> | undefined)?.principal ?? ANONYMOUS;
@@ -29,16 +63,47 @@ export class SignedSubgraphSource extends RemoteGraphQLDataSource<GatewayContext
   }
 }
 
+/** Reports each call's duration and failure (if any) to `onFetch`. */
+function observedFetcher(fetcher: Fetcher, subgraph: string, onFetch: (result: SubgraphFetchResult) => void): Fetcher {
+  return (async (url: string, init?: FetcherRequestInit) => {
+    const started = performance.now();
+    const report = (failure?: SubgraphFailure) => onFetch({ subgraph, durationMs: performance.now() - started, failure });
+    try {
+      const res = await fetcher(url, init);
+      report(res.ok ? undefined : { code: 'SUBGRAPH_UNAVAILABLE', reason: `HTTP ${res.status}` });
+      return res;
+    } catch (err) {
+      report(classifySubgraphFailure(err));
+      throw err;
+    }
+  }) as Fetcher;
+}
+
 export interface SubgraphSourceOptions {
+  /** The subgraph's (data product's) name, as callers see it in errors. */
+  name: string;
   /** The subgraph's routing URL (optional only as in Apollo's `buildService` definition). */
   url?: string;
   fetcher: Fetcher;
   /** The secret shared with the subgraphs; without one, requests go out unsigned and without a principal. */
   secret?: string;
+  /** Longest a call to this subgraph may take, connect to last byte (default 30 s). */
+  timeoutMs?: number;
+  /** Called after every call with its duration and outcome (metrics). */
+  onFetch?: (result: SubgraphFetchResult) => void;
+  logger: Logger;
 }
 
-/** The data source for one subgraph: signed with the forwarded principal when a secret is given. */
-export function createSubgraphSource({ url, fetcher, secret }: SubgraphSourceOptions): RemoteGraphQLDataSource<GatewayContext> {
-  if (!secret) return new RemoteGraphQLDataSource<GatewayContext>({ url, fetcher });
-  return new SignedSubgraphSource({ url, fetcher: signingFetcher(fetcher, secret) });
+/**
+ * The data source for one subgraph: a deadline per call, failures rewritten for the caller,
+ * a span per call with W3C trace context when tracing is on, signed with the forwarded
+ * principal when a secret is given.
+ */
+export function createSubgraphSource(options: SubgraphSourceOptions): SubgraphSource {
+  const { name, url, secret, logger } = options;
+  let fetcher = withDeadline(options.fetcher, options.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS);
+  if (options.onFetch) fetcher = observedFetcher(fetcher, name, options.onFetch);
+  if (tracingEnabled()) fetcher = tracedFetcher(fetcher, name);
+  if (!secret) return new SubgraphSource({ name, url, fetcher, logger });
+  return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger });
 }

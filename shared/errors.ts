@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   SIGNATURE_EXPIRED: "A subgraph refused a gateway-signed request whose timestamp is outside its window (default ±60 s): clock skew or a delayed or stored request (HTTP 401; nothing was executed).",
   REPLAYED_REQUEST: 'A subgraph refused a gateway-signed request it had already accepted once: same nonce within the window (HTTP 401; nothing was executed).',
   SUBGRAPH_UNAVAILABLE: 'A domain subgraph did not answer; the data it owns is missing from the result.',
+  SUBGRAPH_TIMEOUT:
+    'A domain subgraph did not answer within its deadline (`meshgate.subgraphs.timeoutMs`, default 30 s); the data it owns is missing from the result, the rest is returned.',
   COMPOSITION_FAILED: 'The subgraph schemas do not compose into a supergraph.',
   GOVERNANCE_FAILED:
     'The supergraph breaks a governance rule: a field without classification, an invalid classification, personal data without a category, or a subgraph without owner (every offender is listed).',

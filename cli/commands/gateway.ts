@@ -9,9 +9,12 @@ import { createAuditWriter } from '../../gateway/audit/writer';
 import { catalogApi } from '../../gateway/catalog/api';
 import { productsOfSubgraphs } from '../../gateway/catalog/products';
 import type { EndpointFactory } from '../../gateway/governed-endpoint';
+import { createGatewayMetrics, type GatewayMetrics } from '../../gateway/observability/metrics';
+import { startTracing, stopTracing } from '../../gateway/observability/tracing';
 import { createPipeline } from '../../gateway/pipeline';
 import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import { subgraphTimeouts, type SubgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { subgraphsOfSupergraph } from '../../gateway/supergraph';
 import type { Level } from '../../shared/classification';
 import { MeshgateError } from '../../shared/errors';
@@ -64,6 +67,10 @@ export interface GatewaySetup {
   catalogApi: EndpointFactory;
   /** Writes the audit events still queued and releases the audit store: call after the gateway stopped. */
   close(): Promise<void>;
+  /** Served at `GET /metrics`; the pipeline's metrics step and the audit writer feed it. */
+  metrics: GatewayMetrics;
+  /** Subgraph deadlines from `meshgate.subgraphs` (default 30 s each). */
+  timeouts: SubgraphTimeouts;
 }
 
 /**
@@ -76,22 +83,34 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   // The store opens lazily: the gateway starts while it is down, and fails closed for RESTRICTED data.
   const store = lazyAuditStore(auditStoreConfigFromEnv());
   const audit = createAuditWriter(store, { logger });
-  const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit });
+  const metrics = createGatewayMetrics();
+  metrics.watchAudit(() => audit.stats());
+  const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit, metrics });
   // The auditor API reads the store the writer appends to (opened lazily too) and audits itself to the same sink.
   const api = auditApi({ store: store.open, sink: audit, policy, logger });
   const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
   const catalog = catalogApi({ products: productsOfSubgraphs(config?.subgraphs ?? []), store: store.open, sink: audit, policy, logger });
-  return { supergraphSdl, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close() };
+  const timeouts = subgraphTimeouts(config?.settings.subgraphs, subgraphsOfSupergraph(supergraphSdl).map((s) => s.name));
+  return { supergraphSdl, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close(), metrics, timeouts };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
 export async function startGateway(
-  setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi' | 'catalogApi'>,
+  setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi' | 'catalogApi'> & Partial<Pick<GatewaySetup, 'metrics' | 'timeouts'>>,
   listenOn: { port: number; host: string },
   options: { routingUrls?: Record<string, string>; logger?: Logger } = {},
 ): Promise<{ gateway: MeshgateGateway; url: string }> {
-  const { supergraphSdl, plugins, auditApi, catalogApi } = setup;
-  const gateway = await createGateway({ supergraphSdl, plugins, auditApi, catalogApi, ...options });
+  const { supergraphSdl, plugins, auditApi, catalogApi, metrics, timeouts } = setup;
+  const gateway = await createGateway({
+    supergraphSdl,
+    plugins,
+    auditApi,
+    catalogApi,
+    metrics,
+    subgraphTimeoutMs: timeouts?.timeoutMs,
+    subgraphTimeouts: timeouts?.bySubgraph,
+    ...options,
+  });
   const { port, host } = listenOn;
   const url = await gateway.listen(port, host);
   for (const health of await probeSubgraphs(gateway.subgraphs)) {
@@ -108,13 +127,15 @@ export async function startGateway(
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
+  // Before anything is built: the gateway's spans need the tracer provider (off unless OTEL_* ask).
+  startTracing();
   const setup = await setUpGateway(values);
   const port = portFlag(values.port ?? process.env.PORT, 4000);
   const { gateway, url } = await startGateway(setup, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
     // In-flight requests finish, then every queued audit event is written before exit.
-    const stop = () => void gateway.stop().then(setup.close).then(resolve);
+    const stop = () => void gateway.stop().then(setup.close).then(stopTracing).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

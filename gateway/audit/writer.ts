@@ -39,6 +39,8 @@ export interface AuditWriterStats {
   /** Since when the store has been failing (epoch ms), or null. */
   outageSince: number | null;
   lastError: string | null;
+  /** How long the oldest queued event has waited, in ms (0 when the queue is empty): the write lag. */
+  lagMs: number;
 }
 
 export interface AuditWriter extends AuditSink {
@@ -194,7 +196,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     },
 
     stats(): AuditWriterStats {
-      return { queued: queue.length, written, failedBatches, rejected, outageSince, lastError };
+      return { queued: queue.length, written, failedBatches, rejected, outageSince, lastError, lagMs: arrivals.length ? Math.max(0, now() - arrivals[0]) : 0 };
     },
   };
 }
