@@ -5,6 +5,7 @@ import * as check from './commands/check';
 import * as compose from './commands/compose';
 import * as gateway from './commands/gateway';
 import * as importCommand from './commands/import';
+import * as newDomain from './commands/new-domain';
 import * as policy from './commands/policy';
 import * as seed from './commands/seed';
 import * as start from './commands/start';
@@ -16,7 +17,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { start, gateway, compose, check, policy, subgraph, seed, import: importCommand, token, audit };
+const commands: Record<string, Command> = { start, gateway, compose, check, policy, subgraph, 'new-domain': newDomain, seed, import: importCommand, token, audit };
 
 function usage(): string {
   const lines = Object.values(commands).map((c) => `  ${c.help.split('\n')[0]}`);

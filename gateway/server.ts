@@ -22,6 +22,7 @@ import { webRoutes } from './web';
 import { withLimits } from './plugins/limit';
 import type { GatewayContext, LoadedSupergraph, MeshgatePlugin } from './plugins/types';
 import { subgraphsOfSupergraph, type SupergraphSubgraph } from './supergraph';
+import type { SupergraphReloader } from './reload';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph (see `composeSupergraph` / `meshgate compose`). */
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   /** The web front end (`/catalog`, `/audit`, `/web/*`) for the APIs given; default on. Its pages read the APIs with the user's token. */
   web?: boolean;
   logger?: Logger;
+  /** Hot reload (gateway/reload.ts): later supergraphs replace `supergraphSdl` while serving; absent = it never changes. */
+  reloader?: SupergraphReloader;
 }
 
 export interface MeshgateGateway {
@@ -64,7 +67,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   // Apollo's gateway reports anonymous telemetry unless told not to; nothing of ours calls out.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const logger = options.logger ?? createLogger('gateway');
-  const subgraphs = subgraphsOfSupergraph(options.supergraphSdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
+  const routed = (sdl: string) => subgraphsOfSupergraph(sdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
+  const subgraphs = routed(options.supergraphSdl);
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
   // Each call gets its subgraph's deadline; the connection-level timeouts only need to allow the longest.
   const timeoutOf = (name: string) => options.subgraphTimeouts?.[name] ?? options.subgraphTimeoutMs;
@@ -77,7 +81,9 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
 
   const gateway = new ApolloGateway({
     // Meshgate enforces @authenticated, @requiresScopes and @policy itself (see the authorize step).
-    supergraphSdl: acceptSecurityFeatures(options.supergraphSdl),
+    supergraphSdl: options.reloader
+      ? options.reloader.hook(options.supergraphSdl, acceptSecurityFeatures, (update, next, previous) => swapSupergraph(update, next, previous))
+      : acceptSecurityFeatures(options.supergraphSdl),
     buildService: ({ name, url }) => {
       const source = createSubgraphSource({
         name,
@@ -103,6 +109,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   // Steps that need the supergraph (classifications, directives) get it on every load or update.
   // Apollo wraps what they throw; the first such error is kept to report as it was thrown.
   let supergraphError: unknown;
+  let rejected: unknown; // what a step threw at the latest reloaded supergraph
   let loaded: LoadedSupergraph | undefined;
   const supergraphListener: ApolloServerPlugin<GatewayContext> = {
     async serverWillStart() {
@@ -113,11 +120,24 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
             for (const plugin of plugins) plugin.onSupergraph?.(loaded);
           } catch (err) {
             supergraphError ??= err;
+            rejected = err;
             throw err;
           }
         },
       };
     },
+  };
+  // A reloaded supergraph serves only if every step takes it (Apollo would log a step's error and
+  // serve it anyway); otherwise the previous one is restored, within the same synchronous turn.
+  const swapSupergraph = (update: (sdl: string) => void, next: string, previous: string) => {
+    rejected = undefined;
+    update(acceptSecurityFeatures(next));
+    if (rejected !== undefined) {
+      const reason = rejected;
+      update(acceptSecurityFeatures(previous));
+      throw reason;
+    }
+    subgraphs.splice(0, subgraphs.length, ...routed(next));
   };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   SCHEMA_CHECK_FAILED:
     'A proposed subgraph schema is unsafe (meshgate check): it does not compose, breaks governance, lowers a classification without --allow-lowering, or breaks a field clients used recently.',
   IMPORT_FAILED: 'A data set could not be imported.',
+  DOMAIN_NAME_INVALID: 'meshgate new-domain was given a name that is not kebab-case (lower-case letters and digits joined by "-", starting with a letter); nothing was written.',
+  DOMAIN_EXISTS: 'meshgate new-domain was given the name of a domain that already exists (its folder, the registry in subgraphs/index.ts or supergraph.yaml); nothing was written.',
+  PORT_TAKEN: 'meshgate new-domain was given a port another domain uses (registry or supergraph.yaml) or something on this machine listens on; nothing was written.',
   AUDIT_UNAVAILABLE:
     'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',
   AUDIT_TAMPERED:

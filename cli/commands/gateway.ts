@@ -14,11 +14,12 @@ import { startTracing, stopTracing } from '../../gateway/observability/tracing';
 import { createPipeline } from '../../gateway/pipeline';
 import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import { reloaderFor, reloadOnSighup, type SupergraphReloader } from '../../gateway/reload';
 import { subgraphTimeouts, type SubgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { subgraphsOfSupergraph } from '../../gateway/supergraph';
 import type { Level } from '../../shared/classification';
 import { MeshgateError } from '../../shared/errors';
-import type { Logger } from '../../shared/logger';
+import { createLogger, type Logger } from '../../shared/logger';
 import { parseFlags, portFlag } from '../args';
 
 export const help = `meshgate gateway [--supergraph FILE] [--config supergraph.yaml] [--port 4000] [--host 127.0.0.1]
@@ -67,6 +68,8 @@ export interface GatewaySetup {
   catalogApi: EndpointFactory;
   /** Writes the audit events still queued and releases the audit store: call after the gateway stopped. */
   close(): Promise<void>;
+  /** Hot reload of the supergraph: polls as `meshgate.reload` says, and on `reload()` (SIGHUP). */
+  reloader: SupergraphReloader;
   /** Served at `GET /metrics`; the pipeline's metrics step and the audit writer feed it. */
   metrics: GatewayMetrics;
   /** Subgraph deadlines from `meshgate.subgraphs` (default 30 s each). */
@@ -88,17 +91,19 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit, metrics });
   // The auditor API reads the store the writer appends to (opened lazily too) and audits itself to the same sink.
   const api = auditApi({ store: store.open, sink: audit, policy, logger });
-  const supergraphSdl = await loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
+  const load = () => loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
+  const supergraphSdl = await load();
+  const reloader = reloaderFor({ supergraphFile: flags.supergraph, config }, load, logger ?? createLogger('gateway'));
   const catalog = catalogApi({ products: productsOfSubgraphs(config?.subgraphs ?? []), store: store.open, sink: audit, policy, logger });
   const timeouts = subgraphTimeouts(config?.settings.subgraphs, subgraphsOfSupergraph(supergraphSdl).map((s) => s.name));
-  return { supergraphSdl, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close(), metrics, timeouts };
+  return { supergraphSdl, reloader, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close(), metrics, timeouts };
 }
 
 /** Starts a gateway, then says which subgraphs do not answer yet: by name, not with a stack trace. */
 export async function startGateway(
   setup: Pick<GatewaySetup, 'supergraphSdl' | 'plugins' | 'auditApi' | 'catalogApi'> & Partial<Pick<GatewaySetup, 'metrics' | 'timeouts'>>,
   listenOn: { port: number; host: string },
-  options: { routingUrls?: Record<string, string>; logger?: Logger } = {},
+  options: { routingUrls?: Record<string, string>; logger?: Logger; reloader?: SupergraphReloader } = {},
 ): Promise<{ gateway: MeshgateGateway; url: string }> {
   const { supergraphSdl, plugins, auditApi, catalogApi, metrics, timeouts } = setup;
   const gateway = await createGateway({
@@ -131,7 +136,8 @@ export async function run(argv: string[]): Promise<number> {
   startTracing();
   const setup = await setUpGateway(values);
   const port = portFlag(values.port ?? process.env.PORT, 4000);
-  const { gateway, url } = await startGateway(setup, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' });
+  const { gateway, url } = await startGateway(setup, { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' }, { reloader: setup.reloader });
+  reloadOnSighup(setup.reloader);
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
     // In-flight requests finish, then every queued audit event is written before exit.

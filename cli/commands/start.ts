@@ -7,6 +7,7 @@ import { MeshgateError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
 import { domainNamed } from '../../subgraphs';
 import { numberFlag, parseFlags, portFlag, UsageError } from '../args';
+import { reloadOnSighup } from '../../gateway/reload';
 import { setUpGateway, startGateway } from './gateway';
 
 export const help = `meshgate start [--scale 1] [--port 4000] [--config supergraph.yaml]
@@ -101,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
     // The banner below says what a newcomer needs; the gateway itself logs only warnings here.
     const logger = createLogger('gateway', process.env.MESHGATE_LOG_LEVEL ?? 'warn');
     const setup = await setUpGateway({ config: config.source }, logger);
-    const { gateway, url } = await startGateway(setup, { port, host: process.env.HOST ?? '127.0.0.1' }, { routingUrls, logger });
+    const { gateway, url } = await startGateway(setup, { port, host: process.env.HOST ?? '127.0.0.1' }, { routingUrls, logger, reloader: setup.reloader });
+    // Schema files are watched as `meshgate.reload` says; SIGHUP recomposes now.
+    reloadOnSighup(setup.reloader);
     process.stdout.write(
       `\nMeshgate gateway ready at ${url}/graphql\n` +
         `Callers without a token see PUBLIC data only. Mint a development token and ask:\n` +
