@@ -17,10 +17,12 @@ const withFields = (...fields: string[]) => original.replace(SHIPMENT, (head) =>
 const CARRIER_ID = '  "The carrier\'s number, as carrier { id }."\n  carrierId: ID!\n';
 const ORDER_ID = '  "The order\'s number, as order { id }."\n  orderId: ID!\n';
 const published = { before: original, carrierId: withFields(CARRIER_ID), both: withFields(CARRIER_ID, ORDER_ID) };
-// Governance refuses an unknown level; the parser refuses an unclosed type.
+// Governance refuses an unknown level; the parser an unclosed type; the authorize step (after
+// composition, as the supergraph loads) a @policy no rule defines.
 const broken = {
   governance: withFields(CARRIER_ID, '  "A secret."\n  secretNote: String @classified(level: "TOP_SECRET")\n'),
   syntax: `${withFields(CARRIER_ID)}\ntype Broken {\n`,
+  policy: withFields(CARRIER_ID, '  "A risk score."\n  riskScore: Float @policy(policies: [["no-such-policy"]])\n').replace('"@composeDirective"]', '"@composeDirective", "@policy"]'),
 };
 
 const CARRIER_QUERY = '{ shipments(first: 5) { nodes { id carrierId carrier { id } } } }';
@@ -99,6 +101,7 @@ describe('hot reload: a governed gateway recomposes when a subgraph schema chang
     for (const [schema, why] of [
       [broken.governance, /supergraph reload failed, still serving the last good supergraph: GOVERNANCE_FAILED: .*INVALID_CLASSIFICATION/],
       [broken.syntax, /supergraph reload failed, still serving the last good supergraph: COMPOSITION_FAILED: .*INVALID_GRAPHQL/],
+      [broken.policy, /supergraph reload failed, still serving the last good supergraph: POLICY_INVALID: .*no-such-policy/],
     ] as const) {
       const accepted = reloads();
       fs.writeFileSync(schemaFile, schema);
@@ -106,6 +109,7 @@ describe('hot reload: a governed gateway recomposes when a subgraph schema chang
       const res = await ask(url, CARRIER_QUERY);
       expect(res.errors).toBeUndefined();
       expect(reloads()).toBe(accepted);
+      expect((await ask(url, '{ shipments(first: 1) { nodes { id riskScore } } }')).errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     }
     expect(gateway.child.exitCode).toBeNull();
 
