@@ -2,7 +2,7 @@ import path from 'node:path';
 import { assertKnownPolicies, DEFAULT_POLICY_FILE, loadPolicy } from '../policies';
 import type { Policy } from '../policies/types';
 import { MeshgateError } from '../shared/errors';
-import type { Logger } from '../shared/logger';
+import { createLogger, type Logger } from '../shared/logger';
 import type { AuditSink } from './audit/types';
 import { catalogSource } from './authorization/catalog';
 import { readClassifications } from './governance';
@@ -71,7 +71,7 @@ export function createPipeline(options: PipelineOptions): { plugins: MeshgatePlu
   ];
   if (options.audit) plugins.push(useAudit({ sink: options.audit, logger: options.logger, catalogOf }));
   // Last: its willSendResponse sees the response as it leaves, after mask added its errors.
-  if (options.metrics) plugins.push(useMetrics(options.metrics));
+  if (options.metrics) plugins.push(useMetrics(options.metrics, options.logger ?? createLogger('gateway')));
   // With tracing on, each step's hooks run in their own spans (nothing is wrapped when it is off).
   return { plugins: plugins.map(tracedPlugin), policy };
 }
