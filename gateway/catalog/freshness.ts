@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { MeshgateError } from '../../shared/errors';
+import { freshnessMs } from '../governance/descriptor';
 import type { SupergraphSubgraph } from '../supergraph';
 
 export type FreshnessStatus = 'FRESH' | 'STALE' | 'UNKNOWN';
@@ -13,15 +13,6 @@ export interface Freshness {
   objective: string | null;
   /** Why the status is UNKNOWN (or what STALE means), in words. */
   reason: string | null;
-}
-
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `15m`, `24h`, `7d` → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
-  if (!match) throw new MeshgateError('CONFIG_INVALID', `a duration must look like 90s, 15m, 24h or 7d, got "${text}"`);
-  return Number(match[1]) * UNITS[match[2]];
 }
 
 /** Where a subgraph of ours reports its newest data: `/freshness` beside its GraphQL path. */
@@ -58,7 +49,8 @@ export function assessFreshness(newest: { at: Date | null; reason?: string }, ob
   const ageMs = Math.max(0, now - newest.at.getTime());
   const ageSeconds = Math.round(ageMs / 1000);
   if (!objective) return { ...base, status: 'UNKNOWN', ageSeconds, reason: 'the descriptor sets no freshness objective' };
-  const limit = parseDuration(objective);
+  const limit = freshnessMs(objective);
+  if (limit === undefined) return { ...base, status: 'UNKNOWN', ageSeconds, reason: `the freshness objective "${objective}" is not a duration` };
   return ageMs <= limit
     ? { ...base, status: 'FRESH', ageSeconds, reason: null }
     : { ...base, status: 'STALE', ageSeconds, reason: `newest data is older than the ${objective} objective` };

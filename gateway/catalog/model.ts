@@ -1,19 +1,12 @@
 import { getNamedType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import type { Classification } from '../../shared/classification';
 import { readClassifications } from '../governance';
+import type { DataProduct } from '../governance/descriptor';
 import type { LoadedSupergraph } from '../plugins/types';
 import { readOwnership } from './ownership';
 
 /** What the catalog shows of a domain's data-product descriptor (data-product.yaml). */
-export interface DataProductInfo {
-  name: string;
-  title?: string;
-  description: string;
-  version: string;
-  owner: { team: string; contact: string };
-  serviceLevels: { freshness?: string; availability?: string };
-  tags: string[];
-}
+export type DataProductInfo = Pick<DataProduct, 'name' | 'title' | 'description' | 'version' | 'owner' | 'serviceLevels' | 'tags'>;
 
 export interface CatalogField {
   coordinate: string;

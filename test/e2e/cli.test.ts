@@ -21,7 +21,16 @@ describe('the meshgate command, as real processes', () => {
     const config = path.join(dir, 'supergraph.yaml');
     fs.writeFileSync(
       config,
-      ['subgraphs:', ...Object.values(domains).flatMap((d) => [`  ${d.name}:`, '    routing_url: http://127.0.0.1:0/graphql', '    schema:', `      file: ${d.schemaFile}`])].join('\n'),
+      [
+        'subgraphs:',
+        ...Object.values(domains).flatMap((d) => [
+          `  ${d.name}:`,
+          '    routing_url: http://127.0.0.1:0/graphql',
+          '    schema:',
+          `      file: ${d.schemaFile}`,
+          `    descriptor: ${path.join(path.dirname(d.schemaFile), 'data-product.yaml')}`,
+        ]),
+      ].join('\n'),
     );
     const start = meshgate(['start', '--config', config, '--port', '0', '--scale', '0.02'], { MESHGATE_DATA_DIR: path.join(dir, 'data') });
     procs.push(start);
@@ -74,8 +83,9 @@ describe('the meshgate command, as real processes', () => {
     expect(await exported.exited).toBe(0);
     const events = exported.out().trim().split('\n').map((line) => JSON.parse(line));
     // The anonymous request's only root field was denied: no data, so its outcome is 'error'. The
-    // auditor API records its own use too: the auditor's query, and the analyst refused there.
-    expect(events.map((e: any) => [e.subject, e.outcome]).sort()).toEqual([[null, 'error'], ['e2e', 'ok'], ['e2e', 'rejected'], ['inspector', 'ok']].sort());
+    // auditor API records its own use too: the auditor's query, and the analyst refused there; so
+    // does the catalog API (the analyst's catalog query).
+    expect(events.map((e: any) => [e.subject, e.outcome]).sort()).toEqual([[null, 'error'], ['e2e', 'ok'], ['e2e', 'ok'], ['e2e', 'rejected'], ['inspector', 'ok']].sort());
     const analystEvent = events.find((e: any) => e.subject === 'e2e');
     expect(analystEvent.fields.map((f: any) => f.coordinate)).toEqual(expect.arrayContaining(['Query.orders', 'Order.total', 'Customer.companyName']));
     const verify = meshgate(['audit', 'verify'], env);
