@@ -147,6 +147,59 @@ export async function fieldUsageByDay(store: AuditStore, filter: { since?: Date;
   }));
 }
 
+/** One client's use of some fields over a period. */
+export interface ClientUse {
+  /** The client name as recorded (null: the caller named none). */
+  client: string | null;
+  /** The fields of those asked about that it used. */
+  coordinates: string[];
+  /** Operations that used them, counted once per field of these they used. */
+  events: number;
+  /** Values of these fields returned to it. */
+  values: number;
+  /** Last day (UTC, `YYYY-MM-DD`) it used one. */
+  lastUsed: string;
+}
+
+/** Which clients used any of `coordinates` since a date, most active first. */
+export async function clientsOfFields(store: AuditStore, coordinates: readonly string[], since: Date): Promise<ClientUse[]> {
+  const byClient = new Map<string | null, ClientUse>();
+  for (const coordinate of new Set(coordinates)) {
+    for (const day of await fieldUsageByDay(store, { coordinate, since })) {
+      const use = byClient.get(day.client) ?? { client: day.client, coordinates: [], events: 0, values: 0, lastUsed: day.day };
+      if (!use.coordinates.includes(coordinate)) use.coordinates.push(coordinate);
+      use.events += day.events;
+      use.values += day.values;
+      if (day.day > use.lastUsed) use.lastUsed = day.day;
+      byClient.set(day.client, use);
+    }
+  }
+  return [...byClient.values()].sort((a, b) => b.events - a.events || String(a.client).localeCompare(String(b.client)));
+}
+
+/** One field's use over a period, all clients together. */
+export interface FieldTotals {
+  events: number;
+  values: number;
+  /** Clients that named themselves. */
+  clients: Set<string>;
+  lastUsed: string;
+}
+
+/** Use of every field since a date, by coordinate (fields nobody used are absent). */
+export async function fieldTotals(store: AuditStore, since: Date): Promise<Map<string, FieldTotals>> {
+  const byCoordinate = new Map<string, FieldTotals>();
+  for (const d of await fieldUsageByDay(store, { since })) {
+    const u = byCoordinate.get(d.coordinate) ?? { events: 0, values: 0, clients: new Set<string>(), lastUsed: d.day };
+    u.events += d.events;
+    u.values += d.values;
+    if (d.client) u.clients.add(d.client);
+    if (d.day > u.lastUsed) u.lastUsed = d.day;
+    byCoordinate.set(d.coordinate, u);
+  }
+  return byCoordinate;
+}
+
 export interface SubjectAccessRecord {
   eventId: string;
   time: string;

@@ -2,7 +2,7 @@ import { buildSchema } from 'graphql';
 import type { Policy } from '../../policies/types';
 import { MeshgateError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { fieldUsageByDay } from '../audit/queries';
+import { fieldTotals, type FieldTotals } from '../audit/queries';
 import type { AuditStore } from '../audit/store';
 import type { AuditSink } from '../audit/types';
 import { governedEndpoint, type EndpointFactory, type EndpointHost } from '../governed-endpoint';
@@ -110,7 +110,7 @@ interface CatalogContext {
   product(name: string): DataProductInfo | undefined;
   products(): DataProductInfo[];
   freshness(name: string): Promise<Freshness>;
-  usage(days: number): Promise<Map<string, { events: number; values: number; clients: Set<string>; lastUsed: string }> | null>;
+  usage(days: number): Promise<Map<string, FieldTotals> | null>;
 }
 
 const DAY_MS = 86_400_000;
@@ -250,18 +250,7 @@ export function catalogApi(options: CatalogApiOptions): EndpointFactory {
         if (!options.store) return Promise.resolve(null);
         const cached = usageCache.get(days);
         if (cached && Date.now() - cached.at < cacheMs) return cached.result;
-        const result = (async () => {
-          const byCoordinate = new Map<string, { events: number; values: number; clients: Set<string>; lastUsed: string }>();
-          for (const d of await fieldUsageByDay(await options.store!(), { since: new Date(Date.now() - days * DAY_MS) })) {
-            const u = byCoordinate.get(d.coordinate) ?? { events: 0, values: 0, clients: new Set<string>(), lastUsed: d.day };
-            u.events += d.events;
-            u.values += d.values;
-            if (d.client) u.clients.add(d.client);
-            if (d.day > u.lastUsed) u.lastUsed = d.day;
-            byCoordinate.set(d.coordinate, u);
-          }
-          return byCoordinate;
-        })();
+        const result = (async () => fieldTotals(await options.store!(), new Date(Date.now() - days * DAY_MS)))();
         // A failed read is not cached: the next request tries again.
         result.catch(() => usageCache.delete(days));
         usageCache.set(days, { at: Date.now(), result });

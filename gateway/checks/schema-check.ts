@@ -1,11 +1,11 @@
 import type { Level } from '../../shared/classification';
 import { MeshgateError } from '../../shared/errors';
+import { clientsOfFields, type ClientUse } from '../audit/queries';
 import type { AuditStore } from '../audit/store';
 import { composeSupergraph, loadSubgraphSchemas, type CompositionProblem } from '../compose';
 import type { MeshgateConfig } from '../config';
 import { composeApiSchema } from './api-schema';
 import { schemaChanges, type SchemaChange } from './breaking-changes';
-import { clientsOfFields, type ClientUse } from './field-clients';
 import { loweredClassifications, type LoweredClassification } from './lowering';
 
 export interface SchemaCheckInput {
