@@ -1,6 +1,10 @@
 import fs from 'node:fs';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
+import { auditSettings } from '../../gateway/audit/settings';
 import { exportEvents, fieldUsageByDay, queryEvents, subjectAccess, unusedFields, type Decision } from '../../gateway/audit/queries';
-import { assertAuditKey, auditStoreConfigFromEnv, openAuditStore, prune, verify, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { prune } from '../../gateway/audit/prune';
+import { assertAuditKey, openAuditStore, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { verify } from '../../gateway/audit/verify';
 import { readClassifications } from '../../gateway/governance';
 import { isLevel, LEVELS } from '../../shared/classification';
 import { parseFlags, UsageError } from '../args';
@@ -8,9 +12,12 @@ import { loadSupergraph } from './gateway';
 
 export const help = `meshgate audit verify|query|export|prune|subject|usage|unused [options]   the per-field audit trail
 
-  meshgate audit verify [--format text|json]
-      Checks every hash chain end to end; exit 0 when intact, 1 naming the first broken event
-      per chain (AUDIT_TAMPERED). Pruned chains need MESHGATE_AUDIT_KEY to check their checkpoint.
+  meshgate audit verify [--format text|json] [--require-signed-heads]
+      Checks every hash chain end to end, and the field-usage and entity-key index rows against
+      the events; exit 0 when intact, 1 naming the first broken event per chain and its kind of
+      tampering (AUDIT_TAMPERED). With MESHGATE_AUDIT_KEY it also checks checkpoints and signed
+      heads (events cut off a chain's end); without it, it warns that truncation goes unseen.
+      --require-signed-heads: a chain without a signed head fails instead of warning.
   meshgate audit query [--subject S] [--client C] [--field Type.field] [--level L] [--decision D]
                        [--since 30d|DATE] [--until DATE] [--limit N] [--cursor C] [--format table|json]
       Events newest first (default 100, at most 1000 a page); field, level and decision match one same field.
@@ -25,7 +32,9 @@ export const help = `meshgate audit verify|query|export|prune|subject|usage|unus
   meshgate audit unused [--since 30d|DATE] [--config supergraph.yaml | --supergraph FILE] [--format table|json]
       Fields of the supergraph that no operation used since then (candidates for removal).
 
-The store: MESHGATE_AUDIT_DATABASE_URL (PostgreSQL, schema MESHGATE_AUDIT_DB_SCHEMA or "audit"),
+Every subcommand takes --config FILE (default supergraph.yaml when present) for its meshgate.audit
+store settings. The store: MESHGATE_AUDIT_DATABASE_URL or meshgate.audit.databaseUrl (PostgreSQL,
+schema MESHGATE_AUDIT_DB_SCHEMA / meshgate.audit.schema or "audit"), else meshgate.audit.sqliteFile,
 else <MESHGATE_DATA_DIR or .data>/audit.sqlite. Durations: 30d, 12h, 45m.`;
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -49,8 +58,15 @@ function formatFlag<T extends string>(value: string | undefined, allowed: readon
   return format;
 }
 
-async function withStore<T>(fn: (store: AuditStore) => Promise<T>): Promise<T> {
-  const store = await openAuditStore(auditStoreConfigFromEnv());
+/** The store the config's `meshgate.audit` section and the environment name (as the gateway reads them). */
+function storeConfig(configFlag: string | undefined) {
+  const file = configFlag ?? (fs.existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const config = file ? loadConfig(file) : undefined;
+  return auditSettings(config?.settings ?? {}, config?.baseDir ?? process.cwd()).store;
+}
+
+async function withStore<T>(configFlag: string | undefined, fn: (store: AuditStore) => Promise<T>): Promise<T> {
+  const store = await openAuditStore(storeConfig(configFlag));
   try {
     return await fn(store);
   } finally {
@@ -69,21 +85,28 @@ function table(headers: string[], rows: string[][]): string {
 const fieldSummary = (e: StoredAuditEvent) => e.fields.map((f) => (f.decision === 'allowed' ? f.coordinate : `${f.coordinate}(${f.decision})`)).join(',');
 
 async function runVerify(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { format: { type: 'string' } }, 'audit');
+  const { values } = parseFlags(argv, { format: { type: 'string' }, config: { type: 'string' }, 'require-signed-heads': { type: 'boolean' } }, 'audit');
   const format = formatFlag(values.format, ['text', 'json'] as const, 'text', 'verify');
-  const report = await withStore((store) => verify(store, { key: process.env.MESHGATE_AUDIT_KEY || undefined }));
+  const options = { key: process.env.MESHGATE_AUDIT_KEY || undefined, requireSignedHeads: values['require-signed-heads'] };
+  const report = await withStore(values.config, (store) => verify(store, options));
   if (format === 'json') out(`${JSON.stringify(report, null, 2)}\n`);
-  else if (report.chains.length === 0) out('audit trail is empty: nothing to verify\n');
+  else if (report.chains.length === 0 && report.orphans.length === 0) out('audit trail is empty: nothing to verify\n');
   else {
     for (const c of report.chains) {
       const from = c.checkpointSeq !== undefined ? ` from checkpoint at seq ${c.checkpointSeq}` : '';
-      if (c.ok) out(`chain ${c.chain}: ok, ${c.events} events${from}, last seq ${c.lastSeq}\n`);
-      else out(`chain ${c.chain}: BROKEN at seq ${c.broken!.seq}${c.broken!.eventId ? ` (event ${c.broken!.eventId})` : ''}: ${c.broken!.reason}\n`);
+      const signed = c.signedHeadSeq !== undefined ? `, signed head at seq ${c.signedHeadSeq}` : '';
+      if (c.ok) out(`chain ${c.chain}: ok, ${c.events} events${from}, last seq ${c.lastSeq}${signed}\n`);
+      else out(`chain ${c.chain}: BROKEN at seq ${c.broken!.seq}${c.broken!.eventId ? ` (event ${c.broken!.eventId})` : ''}: ${c.broken!.reason} [${c.broken!.kind}]\n`);
     }
+    for (const o of report.orphans) out(`index ${o.table}: BROKEN: ${o.reason} [${o.kind}]\n`);
   }
+  // Warnings say what this run could not check; they never change the exit code.
+  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const c of report.chains) for (const w of c.warnings) process.stderr.write(`warning: chain ${c.chain}: ${w}\n`);
   if (report.ok) return 0;
   const broken = report.chains.filter((c) => !c.ok).length;
-  process.stderr.write(`meshgate audit: AUDIT_TAMPERED: ${broken} of ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} failed verification\n`);
+  const orphans = report.orphans.length ? `; ${report.orphans.length} event id(s) with index rows but no event` : '';
+  process.stderr.write(`meshgate audit: AUDIT_TAMPERED: ${broken} of ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} failed verification${orphans}\n`);
   return 1;
 }
 
@@ -101,6 +124,7 @@ async function runQuery(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       cursor: { type: 'string' },
       format: { type: 'string' },
+      config: { type: 'string' },
     },
     'audit',
   );
@@ -111,7 +135,7 @@ async function runQuery(argv: string[]): Promise<number> {
   if (decision !== undefined && !['allowed', 'masked', 'denied'].includes(decision)) throw new UsageError(`--decision must be allowed, masked or denied, got "${values.decision}"`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError(`--limit must be a whole number, got "${values.limit}"`);
-  const page = await withStore((store) =>
+  const page = await withStore(values.config, (store) =>
     queryEvents(store, {
       subject: values.subject,
       client: values.client,
@@ -151,14 +175,14 @@ function csvCell(value: unknown): string {
 }
 
 async function runExport(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, output: { type: 'string' } }, 'audit');
+  const { values } = parseFlags(argv, { format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' } }, 'audit');
   const format = formatFlag(values.format, ['jsonl', 'csv'] as const, undefined, 'export');
   const range = { since: parseWhen(values.since, 'since'), until: parseWhen(values.until, 'until') };
   const fd = values.output ? fs.openSync(values.output, 'w') : undefined;
   const write = (text: string) => (fd === undefined ? out(text) : fs.writeSync(fd, text));
   let n = 0;
   try {
-    await withStore(async (store) => {
+    await withStore(values.config, async (store) => {
       if (format === 'csv') write(`${CSV_COLUMNS.join(',')}\r\n`);
       for await (const e of exportEvents(store, range)) {
         write(format === 'jsonl' ? `${JSON.stringify(e)}\n` : `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\r\n`);
@@ -173,24 +197,24 @@ async function runExport(argv: string[]): Promise<number> {
 }
 
 async function runPrune(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { before: { type: 'string' } }, 'audit');
+  const { values } = parseFlags(argv, { before: { type: 'string' }, config: { type: 'string' } }, 'audit');
   const before = parseWhen(values.before, 'before');
   if (!before) throw new UsageError('audit prune: --before is required (a date like 2025-01-31, or 90d)');
   const key = process.env.MESHGATE_AUDIT_KEY;
   assertAuditKey(key);
-  const result = await withStore((store) => prune(store, before, key));
+  const result = await withStore(values.config, (store) => prune(store, before, key));
   out(`pruned ${result.removed} event${result.removed === 1 ? '' : 's'} before ${before.toISOString()}\n`);
   for (const c of result.chains) out(`chain ${c.chain}: ${c.removed} removed, signed checkpoint at seq ${c.checkpointSeq}\n`);
   return 0;
 }
 
 async function runSubject(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { since: { type: 'string' }, format: { type: 'string' } }, 'audit');
+  const { values, positionals } = parseFlags(argv, { since: { type: 'string' }, format: { type: 'string' }, config: { type: 'string' } }, 'audit');
   const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'subject');
   const [entityKey, ...extra] = positionals;
   if (!entityKey || extra.length) throw new UsageError('audit subject: give exactly one entity key, e.g. `meshgate audit subject C000001`');
   const since = parseWhen(values.since ?? '90d', 'since');
-  const records = await withStore((store) => subjectAccess(store, entityKey, { since }));
+  const records = await withStore(values.config, (store) => subjectAccess(store, entityKey, { since }));
   if (format === 'json') {
     out(`${JSON.stringify(records, null, 2)}\n`);
     return 0;
@@ -203,12 +227,12 @@ async function runSubject(argv: string[]): Promise<number> {
 async function runUsage(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { field: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, format: { type: 'string' } },
+    { field: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, format: { type: 'string' }, config: { type: 'string' } },
     'audit',
   );
   const format = formatFlag(values.format, ['table', 'json'] as const, 'table', 'usage');
   const filter = { coordinate: values.field, client: values.client, since: parseWhen(values.since ?? '30d', 'since'), until: parseWhen(values.until, 'until') };
-  const days = await withStore((store) => fieldUsageByDay(store, filter));
+  const days = await withStore(values.config, (store) => fieldUsageByDay(store, filter));
   if (format === 'json') {
     out(`${JSON.stringify(days, null, 2)}\n`);
     return 0;
@@ -224,7 +248,7 @@ async function runUnused(argv: string[]): Promise<number> {
   // Every field the supergraph offers, whether or not it is classified yet.
   const supergraphSdl = await loadSupergraph({ supergraph: values.supergraph, config: values.config, defaultClassification: 'RESTRICTED' });
   const coordinates = [...readClassifications(supergraphSdl).keys()].sort();
-  const unused = await withStore((store) => unusedFields(store, coordinates, { since }));
+  const unused = await withStore(values.config, (store) => unusedFields(store, coordinates, { since }));
   if (format === 'json') {
     out(`${JSON.stringify(unused, null, 2)}\n`);
     return 0;

@@ -4,7 +4,8 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
 import { auditApi, type AuditApiFactory } from '../../gateway/audit/api';
-import { auditStoreConfigFromEnv, lazyAuditStore } from '../../gateway/audit/store';
+import { auditSettings } from '../../gateway/audit/settings';
+import { lazyAuditStore } from '../../gateway/audit/store';
 import { createAuditWriter } from '../../gateway/audit/writer';
 import { catalogApi } from '../../gateway/catalog/api';
 import { productsOfSubgraphs } from '../../gateway/catalog/products';
@@ -78,14 +79,17 @@ export interface GatewaySetup {
 
 /**
  * The governed pipeline the settings describe (authentication, policy, governance mode, audit to
- * the store `MESHGATE_AUDIT_DATABASE_URL` names, else `.data/audit.sqlite`) and the supergraph it governs.
+ * the store and with the writer settings of `meshgate.audit` and its environment variables) and
+ * the supergraph it governs.
  */
 export async function setUpGateway(flags: { supergraph?: string; config?: string }, logger?: Logger): Promise<GatewaySetup> {
   const configFile = flags.config ?? (fs.existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = configFile ? loadConfig(configFile) : undefined;
-  // The store opens lazily: the gateway starts while it is down, and fails closed for RESTRICTED data.
-  const store = lazyAuditStore(auditStoreConfigFromEnv());
-  const audit = createAuditWriter(store, { logger });
+  // meshgate.audit in the config, each key overridden by its environment variable.
+  const settings = auditSettings(config?.settings ?? {}, config?.baseDir ?? process.cwd());
+  // The store opens lazily: the gateway starts while it is down, and fails closed (by default for RESTRICTED data).
+  const store = lazyAuditStore(settings.store);
+  const audit = createAuditWriter(store, { ...settings.writer, logger });
   const metrics = createGatewayMetrics();
   metrics.watchAudit(() => audit.stats());
   const { plugins, policy } = createPipeline({ settings: config?.settings ?? {}, baseDir: config?.baseDir ?? process.cwd(), logger, audit, metrics });

@@ -34,3 +34,14 @@ export function readEntityKeys(supergraphSdl: string, apiSchema: GraphQLSchema):
   }
   return keys;
 }
+
+/**
+ * An entity's key as the audit trail records it (and `subjectAccess` looks it up): a single-field
+ * key is its plain value (`C000001`); a composite key is `name=value` per key field, in the
+ * order of the `@key` directive, joined by `&`, each name and value percent-encoded
+ * (`encodeURIComponent`), e.g. `orderId=10248&lineNo=1`. Stable whatever the value types.
+ */
+export function entityKeyString(fields: readonly { name: string; value: unknown }[]): string {
+  if (fields.length === 1) return String(fields[0].value);
+  return fields.map((f) => `${encodeURIComponent(f.name)}=${encodeURIComponent(String(f.value))}`).join('&');
+}

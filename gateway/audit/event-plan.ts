@@ -17,6 +17,7 @@ import type { Decision } from '../../policies/types';
 import type { Classification, Level } from '../../shared/classification';
 import { hashQuery, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
 import { walkOperation, type SelectedField } from '../authorization/walk';
+import { entityKeyString } from './event-keys';
 import type { AuditFieldUse } from './types';
 
 /**
@@ -48,11 +49,17 @@ export interface StaticPlan {
   uses: StaticUse[];
 }
 
+/** One key field: its name in `@key`, and the response key its value is read from. */
+interface KeyField {
+  name: string;
+  responseKey: string;
+}
+
 interface EntityReader {
   /** Depth (path length) of the entity object in the response. */
   depth: number;
-  /** Key response keys by concrete type; '*' when the type is known statically. */
-  byType: Map<string, string[]>;
+  /** Key fields by concrete type; '*' when the type is known statically. */
+  byType: Map<string, KeyField[]>;
 }
 
 interface Position {
@@ -167,15 +174,15 @@ export function responsePlan(args: {
         readers.set(p, null);
         continue;
       }
-      const byType = new Map<string, string[]>();
+      const byType = new Map<string, KeyField[]>();
       if (isObjectType(type)) {
         const direct = new Set(
           p.node.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD && !s.alias && !s.directives?.length ? [s.name.value] : [])),
         );
         byType.set('*', args.entityKeys.get(type.name)!.map((k) => {
-          if (direct.has(k)) return k;
+          if (direct.has(k)) return { name: k, responseKey: k };
           addTo(p.node, keyAlias(k), field(k, keyAlias(k)));
-          return keyAlias(k);
+          return { name: k, responseKey: keyAlias(k) };
         }));
       } else {
         addTo(p.node, TYPENAME_KEY, field('__typename', TYPENAME_KEY));
@@ -186,7 +193,7 @@ export function responsePlan(args: {
             typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: t } },
             selectionSet: { kind: Kind.SELECTION_SET, selections: keys.map((k) => field(k, keyAlias(k))) },
           });
-          byType.set(t, keys.map(keyAlias));
+          byType.set(t, keys.map((k) => ({ name: k, responseKey: keyAlias(k) })));
         }
       }
       const reader = { depth: p.path.length, byType };
@@ -251,9 +258,9 @@ function countValues(value: Json | undefined): number {
 function keyOf(obj: Record<string, Json>, reader: EntityReader): string | undefined {
   const keys = reader.byType.get('*') ?? reader.byType.get(String(obj[TYPENAME_KEY]));
   if (!keys) return undefined;
-  const values = keys.map((k) => obj[k]);
-  if (values.some((v) => v === null || v === undefined)) return undefined;
-  return values.length === 1 ? String(values[0]) : JSON.stringify(values);
+  const fields = keys.map((k) => ({ name: k.name, value: obj[k.responseKey] }));
+  if (fields.some((f) => f.value === null || f.value === undefined)) return undefined;
+  return entityKeyString(fields);
 }
 
 /** Counts the values of one use in the (final) response data and collects entity keys. */

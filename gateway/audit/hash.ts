@@ -98,6 +98,24 @@ export function checkpointMac(c: CheckpointContent, key: string): string {
   return createHmac('sha256', key).update(payload).digest('hex');
 }
 
+/** A chain's signed head: the writer's last appended event (seq and hash) when it signed. */
+export interface SignedHeadContent {
+  chain: string;
+  seq: number;
+  hash: string;
+  /** When the head was signed (ISO 8601). */
+  signedAt: string;
+}
+
+/**
+ * HMAC-SHA256 (hex) over a signed head's canonical JSON. `kind: 'head'` keeps a checkpoint's MAC
+ * from being passed off as a head's (their other members could coincide).
+ */
+export function signedHeadMac(h: SignedHeadContent, key: string): string {
+  const payload = canonicalJson({ v: 1, kind: 'head', chain: h.chain, seq: h.seq, hash: h.hash, signedAt: h.signedAt });
+  return createHmac('sha256', key).update(payload).digest('hex');
+}
+
 export function macMatches(expected: string, actual: string): boolean {
   const a = Buffer.from(expected, 'hex');
   const b = Buffer.from(actual, 'hex');

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { createDb, insertInChunks, migrateToLatest, type Database, type Migration } from '../../shared/db';
 import { MeshgateError } from '../../shared/errors';
-import { MIN_SECRET_LENGTH } from '../../shared/signing';
-import { checkpointMac, eventHash, GENESIS_HASH, macMatches, normaliseEvent } from './hash';
+import { eventHash, GENESIS_HASH, normaliseEvent, signedHeadMac } from './hash';
+import { INDEX_TABLES, indexRowsOf, type IndexRows } from './index-rows';
 import * as initial from './migrations/001_initial';
+import * as signedHeads from './migrations/002_signed_heads';
+import { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA } from './settings';
 import type { AuditEvent } from './types';
 
-export const AUDIT_MIGRATIONS: Record<string, Migration> = { '001_initial': initial };
+export { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA };
 
-/** The PostgreSQL schema holding the audit tables unless configured otherwise. */
-export const DEFAULT_AUDIT_SCHEMA = 'audit';
+export const AUDIT_MIGRATIONS: Record<string, Migration> = { '001_initial': initial, '002_signed_heads': signedHeads };
 
 export interface AuditStoreConfig {
   /** `postgres://…`; absent for the embedded SQLite file. */
@@ -23,19 +23,8 @@ export interface AuditStoreConfig {
   sqliteFile?: string;
   /** This writer's chain id (see `AuditStore`); default `MESHGATE_REPLICA_ID` or a random id per process. */
   chain?: string;
-}
-
-/**
- * `MESHGATE_AUDIT_DATABASE_URL` (+ `MESHGATE_AUDIT_DB_SCHEMA`, default `audit`) for PostgreSQL,
- * else `<MESHGATE_DATA_DIR or .data>/audit.sqlite`; the chain is `MESHGATE_REPLICA_ID` if set.
- */
-export function auditStoreConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuditStoreConfig {
-  const chain = env.MESHGATE_REPLICA_ID || undefined;
-  if (env.MESHGATE_AUDIT_DATABASE_URL) {
-    return { url: env.MESHGATE_AUDIT_DATABASE_URL, schema: env.MESHGATE_AUDIT_DB_SCHEMA || DEFAULT_AUDIT_SCHEMA, chain };
-  }
-  const dataDir = env.MESHGATE_DATA_DIR || path.resolve('.data');
-  return { sqliteFile: path.join(dataDir, 'audit.sqlite'), chain };
+  /** MESHGATE_AUDIT_KEY: when set, every append also signs the chain's head (see `signed_heads`). */
+  signingKey?: string;
 }
 
 /** A chain id unique to this process: `<host>-<pid>-<random>`. */
@@ -67,11 +56,15 @@ export interface StoredAuditEvent extends AuditEvent {
  * every batch also locks its chain's head row (`SELECT … FOR UPDATE` on `chains`) inside the
  * batch transaction: appends to one chain are serialised, never forked; `UNIQUE (chain, seq)`
  * backs that up. (SQLite has a single writer connection, so transactions are serial anyway.)
+ *
+ * With a signing key, each batch also upserts its chain's signed head (seq, hash, time, HMAC) in
+ * the same transaction: one row per chain, so replicas still never touch each other's rows.
  */
 export class AuditStore implements AuditAppender {
   constructor(
     readonly db: Database,
     readonly chain: string,
+    private readonly signingKey?: string,
   ) {}
 
   get knex(): Knex {
@@ -102,38 +95,51 @@ export class AuditStore implements AuditAppender {
       let seq = Number(head.seq);
       let prevHash: string = head.hash;
       const eventRows: object[] = [];
-      const fieldRows: object[] = [];
-      const keyRows: object[] = [];
+      const index: IndexRows = { field_usage: [], entity_keys: [] };
       for (const event of fresh) {
         seq += 1;
         const hash = eventHash({ chain: this.chain, seq, prevHash, event });
         eventRows.push(eventToRow(event, this.chain, seq, prevHash, hash));
         prevHash = hash;
-        for (const f of event.fields) {
-          fieldRows.push({
-            event_id: event.id,
-            time: event.time,
-            coordinate: f.coordinate,
-            level: f.classification.level,
-            category: f.classification.category ?? null,
-            decision: f.decision,
-            value_count: f.values,
-            client_name: event.clientName,
-          });
-          for (const key of new Set(f.entityKeys ?? [])) {
-            keyRows.push({ entity_key: key, coordinate: f.coordinate, event_id: event.id, time: event.time, subject: event.subject });
-          }
-        }
+        const rows = indexRowsOf(event);
+        for (const table of INDEX_TABLES) index[table].push(...rows[table]);
       }
       await insertInChunks(trx, 'events', eventRows);
-      await insertInChunks(trx, 'field_usage', fieldRows);
-      await insertInChunks(trx, 'entity_keys', keyRows);
+      for (const table of INDEX_TABLES) await insertInChunks(trx, table, index[table]);
       await trx('chains').where({ chain: this.chain }).update({ seq, hash: prevHash });
+      if (this.signingKey) {
+        const head = { chain: this.chain, seq, hash: prevHash, signedAt: new Date().toISOString() };
+        await trx('signed_heads')
+          .insert({ chain: head.chain, seq: head.seq, hash: head.hash, signed_at: head.signedAt, mac: signedHeadMac(head, this.signingKey) })
+          .onConflict('chain')
+          .merge();
+      }
     });
   }
 
   close(): Promise<void> {
     return this.db.close();
+  }
+}
+
+/**
+ * Migrates with a PostgreSQL session advisory lock held on one connection: replicas migrating an
+ * empty schema at once can otherwise both insert knex's lock row, after which every migration
+ * reports "Migration table is already locked" for good.
+ */
+async function migrateSerialised(db: Database): Promise<void> {
+  if (db.dialect !== 'postgres') return migrateToLatest(db, AUDIT_MIGRATIONS);
+  const key = `meshgate-audit:${db.schema ?? ''}`;
+  const conn = await db.knex.client.acquireConnection();
+  try {
+    await conn.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    try {
+      await migrateToLatest(db, AUDIT_MIGRATIONS);
+    } finally {
+      await conn.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+    }
+  } finally {
+    await db.knex.client.releaseConnection(conn);
   }
 }
 
@@ -148,7 +154,7 @@ export async function openAuditStore(config: AuditStoreConfig & { db?: Database 
     // Replicas starting together race on CREATE SCHEMA and knex's migration lock: retry a little.
     for (let attempt = 1; ; attempt++) {
       try {
-        await migrateToLatest(db, AUDIT_MIGRATIONS);
+        await migrateSerialised(db);
         break;
       } catch (err) {
         if (attempt >= 5) throw err;
@@ -159,7 +165,7 @@ export async function openAuditStore(config: AuditStoreConfig & { db?: Database 
     if (!config.db) await db.close().catch(() => {});
     throw new MeshgateError('AUDIT_UNAVAILABLE', `cannot open the audit store: ${(err as Error).message.split('\n')[0].slice(0, 300)}`);
   }
-  return new AuditStore(db, config.chain ?? randomChainId());
+  return new AuditStore(db, config.chain ?? randomChainId(), config.signingKey);
 }
 
 /**
@@ -213,7 +219,7 @@ function eventToRow(e: AuditEvent, chain: string, seq: number, prevHash: string,
   };
 }
 
-const isoTime = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+export const isoTime = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
 
 /** A stored row back to the event it was written from (throws on unreadable JSON). */
 export function rowToEvent(row: any): StoredAuditEvent {
@@ -241,187 +247,8 @@ export function rowToEvent(row: any): StoredAuditEvent {
   };
 }
 
-function contentOf(e: StoredAuditEvent): AuditEvent {
+/** The event content a stored event's hash covers (without its place in the chain). */
+export function contentOf(e: StoredAuditEvent): AuditEvent {
   const { chain: _c, seq: _s, prevHash: _p, hash: _h, ...event } = e;
   return event;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Verification
-
-export interface BrokenEvent {
-  /** Sequence number at which the chain breaks (for a missing tail: the first missing seq). */
-  seq: number;
-  /** The first event that fails, or null when the failure is a missing event or a checkpoint. */
-  eventId: string | null;
-  reason: string;
-}
-
-export interface ChainReport {
-  chain: string;
-  ok: boolean;
-  /** Events checked. */
-  events: number;
-  /** The signed checkpoint verification started from, if the chain was pruned. */
-  checkpointSeq?: number;
-  lastSeq: number;
-  broken?: BrokenEvent;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  chains: ChainReport[];
-}
-
-const PAGE = 1000;
-
-/**
- * Checks every chain end to end: sequence numbers without gaps from 1 (or from the chain's
- * latest signed checkpoint), each `prev_hash` equal to the previous event's hash, each hash
- * equal to the recomputed one, and the chain head matching the last event. Reports the first
- * broken event per chain. `key` (MESHGATE_AUDIT_KEY) is needed to check checkpoints.
- */
-export async function verify(store: AuditStore, options: { key?: string; chains?: string[] } = {}): Promise<VerifyReport> {
-  const knex = store.knex;
-  let chains = options.chains;
-  if (!chains) {
-    const names = new Set<string>();
-    for (const table of ['chains', 'events', 'checkpoints']) {
-      for (const row of await knex(table).distinct('chain')) names.add(row.chain);
-    }
-    chains = [...names].sort();
-  }
-  const reports: ChainReport[] = [];
-  for (const chain of chains) reports.push(await verifyChain(store, chain, options.key));
-  return { ok: reports.every((r) => r.ok), chains: reports };
-}
-
-async function verifyChain(store: AuditStore, chain: string, key: string | undefined): Promise<ChainReport> {
-  const knex = store.knex;
-  const report: ChainReport = { chain, ok: true, events: 0, lastSeq: 0 };
-  const fail = (broken: BrokenEvent): ChainReport => ({ ...report, ok: false, broken });
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-
-  const checkpoint = await knex('checkpoints').where({ chain }).orderBy('seq', 'desc').first();
-  if (checkpoint) {
-    const cpSeq = Number(checkpoint.seq);
-    report.checkpointSeq = cpSeq;
-    report.lastSeq = cpSeq;
-    if (!key) return fail({ seq: cpSeq, eventId: null, reason: `the chain was pruned up to seq ${cpSeq}: its checkpoint cannot be checked without MESHGATE_AUDIT_KEY` });
-    const mac = checkpointMac(
-      { chain, seq: cpSeq, hash: checkpoint.hash, prunedBefore: isoTime(checkpoint.pruned_before), createdAt: isoTime(checkpoint.created_at) },
-      key,
-    );
-    if (!macMatches(mac, checkpoint.mac)) return fail({ seq: cpSeq, eventId: null, reason: `checkpoint at seq ${cpSeq} has an invalid signature (forged, altered, or signed with another key)` });
-    const stale = await knex('events').where({ chain }).andWhere('seq', '<=', cpSeq).orderBy('seq').first('id', 'seq');
-    if (stale) return fail({ seq: Number(stale.seq), eventId: stale.id, reason: `event at seq ${stale.seq} lies at or before the checkpoint (seq ${cpSeq}): it was pruned and reinserted` });
-    expectedSeq = cpSeq + 1;
-    prevHash = checkpoint.hash;
-  }
-
-  const head = await knex('chains').where({ chain }).first('seq', 'hash');
-  const headSeq = head ? Number(head.seq) : undefined;
-  let afterSeq = expectedSeq - 1;
-  let lastId: string | null = null;
-  for (;;) {
-    const rows = await knex('events').where({ chain }).andWhere('seq', '>', afterSeq).orderBy('seq').limit(PAGE);
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq !== expectedSeq) {
-        return fail({ seq: expectedSeq, eventId: row.id, reason: `event${seq - expectedSeq > 1 ? 's' : ''} at seq ${expectedSeq}${seq - expectedSeq > 1 ? `..${seq - 1}` : ''} missing (deleted) before event ${row.id} at seq ${seq}` });
-      }
-      if (headSeq === undefined) return fail({ seq, eventId: row.id, reason: `the chain has no head row (chains table altered)` });
-      if (seq > headSeq) return fail({ seq, eventId: row.id, reason: `event at seq ${seq} lies beyond the chain head (seq ${headSeq}): inserted` });
-      if (row.prev_hash !== prevHash) {
-        return fail({ seq, eventId: row.id, reason: `prev_hash does not match the hash of the event before it (seq ${seq - 1}): inserted, reordered or its predecessor altered` });
-      }
-      let recomputed: string;
-      try {
-        recomputed = eventHash({ chain, seq, prevHash, event: contentOf(rowToEvent(row)) });
-      } catch (err) {
-        return fail({ seq, eventId: row.id, reason: `row is unreadable (${(err as Error).message}): modified` });
-      }
-      if (recomputed !== row.hash) return fail({ seq, eventId: row.id, reason: `content does not match its hash: modified` });
-      prevHash = row.hash;
-      lastId = row.id;
-      report.events += 1;
-      report.lastSeq = seq;
-      expectedSeq += 1;
-      afterSeq = seq;
-    }
-    if (rows.length < PAGE) break;
-  }
-  if (headSeq === undefined) {
-    if (report.events > 0 || checkpoint) return fail({ seq: report.lastSeq, eventId: lastId, reason: 'the chain has no head row (chains table altered)' });
-    return report;
-  }
-  if (headSeq > report.lastSeq) {
-    return fail({ seq: report.lastSeq + 1, eventId: null, reason: `events at seq ${report.lastSeq + 1}..${headSeq} missing at the end of the chain (deleted)` });
-  }
-  if (head.hash !== prevHash) return fail({ seq: report.lastSeq, eventId: lastId, reason: 'the chain head hash differs from the last event hash (head or last event altered)' });
-  return report;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Retention
-
-export interface PruneResult {
-  /** Per chain pruned: the new checkpoint's seq and how many events were removed. */
-  chains: { chain: string; checkpointSeq: number; removed: number }[];
-  removed: number;
-}
-
-/** Refuses a missing or short signing key (`MESHGATE_AUDIT_KEY`). */
-export function assertAuditKey(key: string | undefined): asserts key is string {
-  if (!key) throw new MeshgateError('CONFIG_INVALID', 'MESHGATE_AUDIT_KEY is not set: pruning the audit trail needs the key that signs its checkpoints');
-  if (key.length < MIN_SECRET_LENGTH) throw new MeshgateError('CONFIG_INVALID', `MESHGATE_AUDIT_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
-}
-
-/**
- * Removes events older than `before`, chain by chain, keeping the rest verifiable: a chain is
- * cut after its last event such that every event up to it is older than `before`; a checkpoint
- * (that seq and hash, HMAC-signed with `signingKey`) is written in the same transaction, and
- * verification starts from it. A chain is verified first: pruning never signs over tampering.
- */
-export async function prune(store: AuditStore, before: Date, signingKey: string): Promise<PruneResult> {
-  assertAuditKey(signingKey);
-  if (Number.isNaN(before.getTime())) throw new MeshgateError('BAD_USER_INPUT', 'prune: invalid date');
-  const report = await verify(store, { key: signingKey });
-  const broken = report.chains.filter((c) => !c.ok);
-  if (broken.length) {
-    const c = broken[0];
-    throw new MeshgateError('AUDIT_TAMPERED', `refusing to prune: chain ${c.chain} is broken at seq ${c.broken!.seq}: ${c.broken!.reason}`, { chains: broken });
-  }
-  const result: PruneResult = { chains: [], removed: 0 };
-  const cutoff = before.toISOString();
-  for (const { chain, checkpointSeq } of report.chains) {
-    const done = await store.knex.transaction(async (trx) => {
-      const firstKept = await trx('events').where({ chain }).andWhere('time', '>=', cutoff).min({ seq: 'seq' }).first();
-      const head = await trx('chains').where({ chain }).first('seq');
-      const cut = firstKept?.seq != null ? Number(firstKept.seq) - 1 : Number(head?.seq ?? 0);
-      if (cut <= (checkpointSeq ?? 0)) return null;
-      const last = await trx('events').where({ chain, seq: cut }).first('hash');
-      if (!last) return null;
-      const content = { chain, seq: cut, hash: last.hash as string, prunedBefore: cutoff, createdAt: new Date().toISOString() };
-      await trx('checkpoints').insert({
-        chain,
-        seq: cut,
-        hash: content.hash,
-        pruned_before: content.prunedBefore,
-        created_at: content.createdAt,
-        mac: checkpointMac(content, signingKey),
-      });
-      const ids = trx('events').where({ chain }).andWhere('seq', '<=', cut).select('id');
-      await trx('field_usage').whereIn('event_id', ids).delete();
-      await trx('entity_keys').whereIn('event_id', trx('events').where({ chain }).andWhere('seq', '<=', cut).select('id')).delete();
-      const removed = await trx('events').where({ chain }).andWhere('seq', '<=', cut).delete();
-      return { chain, checkpointSeq: cut, removed: Number(removed) };
-    });
-    if (done) {
-      result.chains.push(done);
-      result.removed += done.removed;
-    }
-  }
-  return result;
 }

@@ -94,11 +94,13 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   }
 
   function schedule(): void {
-    if (draining || timer || queue.length === 0) return;
+    if (draining || queue.length === 0) return;
+    // A full batch goes now, even while a partial batch's flush timer is pending (drain clears it).
     if (queue.length >= batchSize) {
       void drain();
       return;
     }
+    if (timer) return;
     timer = setTimeout(() => {
       timer = null;
       void drain();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { lazyAuditStore, openAuditStore, verify, type AuditAppender, type AuditStore } from '../../gateway/audit/store';
+import { lazyAuditStore, openAuditStore, type AuditAppender, type AuditStore } from '../../gateway/audit/store';
+import { verify } from '../../gateway/audit/verify';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';

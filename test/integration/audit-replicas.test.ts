@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { lazyAuditStore, openAuditStore, verify, type AuditStore } from '../../gateway/audit/store';
+import { lazyAuditStore, openAuditStore, type AuditStore } from '../../gateway/audit/store';
+import { verify } from '../../gateway/audit/verify';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
@@ -14,6 +15,8 @@ import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 // every chain verifies and the store holds exactly one event per answered request.
 const PER_REPLICA = 400;
 const CONCURRENCY = 25;
+/** MESHGATE_AUDIT_KEY: each replica signs its own chain's head, in its own row. */
+const KEY = 'k'.repeat(40);
 const silent = { info() {}, warn() {}, error() {}, debug() {} } as any;
 
 if (!TEST_DATABASE_URL) process.stdout.write('audit-replicas skipped: TEST_DATABASE_URL is not set (PostgreSQL only)\n');
@@ -29,7 +32,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two gateway replicas writing to one Postgre
     mesh = await startMesh('sqlite', { scale: 0.02 });
     for (const chain of ['replica-a', 'replica-b']) {
       // As setUpGateway does it, with MESHGATE_REPLICA_ID=<chain> and MESHGATE_AUDIT_DATABASE_URL.
-      const writer = createAuditWriter(lazyAuditStore({ url: TEST_DATABASE_URL, schema, chain }), { logger: silent });
+      const writer = createAuditWriter(lazyAuditStore({ url: TEST_DATABASE_URL, schema, chain, signingKey: KEY }), { logger: silent });
       const gateway = await createGateway({ supergraphSdl: mesh.supergraphSdl, plugins: createPipeline({ settings: {}, baseDir: process.cwd(), audit: writer }).plugins });
       replicas.push({ chain, writer, gateway, url: `${await gateway.listen(0)}/graphql` });
     }
@@ -78,11 +81,11 @@ describe.skipIf(!TEST_DATABASE_URL)('two gateway replicas writing to one Postgre
     for (const r of replicas) expect(r.writer.stats(), r.chain).toMatchObject({ written: PER_REPLICA, queued: 0, rejected: 0 });
 
     reader = await openAuditStore({ db: createDb({ url: TEST_DATABASE_URL, schema }), chain: 'reader' });
-    const report = await verify(reader);
-    expect(report.ok).toBe(true);
-    expect(report.chains.map((c) => [c.chain, c.events]).sort()).toEqual([
-      ['replica-a', PER_REPLICA],
-      ['replica-b', PER_REPLICA],
+    const report = await verify(reader, { key: KEY, requireSignedHeads: true });
+    expect(report).toMatchObject({ ok: true, warnings: [], orphans: [] });
+    expect(report.chains.map((c) => [c.chain, c.events, c.signedHeadSeq, c.warnings]).sort()).toEqual([
+      ['replica-a', PER_REPLICA, PER_REPLICA, []],
+      ['replica-b', PER_REPLICA, PER_REPLICA, []],
     ]);
     const events = Number((await reader.knex('events').count({ n: '*' }).first())!.n);
     expect(events).toBe(answered);

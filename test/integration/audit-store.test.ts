@@ -7,7 +7,9 @@ import { parseCsv } from '../../shared/csv';
 import { cli } from '../support/cli';
 import { normaliseEvent } from '../../gateway/audit/hash';
 import { exportEvents, fieldUsageByDay, queryEvents, subjectAccess, unusedFields } from '../../gateway/audit/queries';
-import { auditStoreConfigFromEnv, lazyAuditStore, openAuditStore, prune, verify, type AuditAppender, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { prune } from '../../gateway/audit/prune';
+import { auditStoreConfigFromEnv, lazyAuditStore, openAuditStore, type AuditAppender, type AuditStore, type StoredAuditEvent } from '../../gateway/audit/store';
+import { verify } from '../../gateway/audit/verify';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter } from '../../gateway/audit/writer';
 import { createDb, type Database, type Dialect } from '../../shared/db';
@@ -288,10 +290,11 @@ describe('lazily opened audit store', () => {
 describe.skipIf(!TEST_DATABASE_URL)('audit store: concurrent writers on one PostgreSQL store', () => {
   it('two replicas (two connections, two chains) append 2 × 2,000 events; every chain verifies', async () => {
     const db = createTestDb('postgres', 'audit');
-    const a = await openAuditStore({ db, chain: 'replica-a' });
-    const b = await openAuditStore({ db: createDb({ url: TEST_DATABASE_URL, schema: db.schema }), chain: 'replica-b' });
+    // Signing keys too: each batch upserts its chain's signed head in the same transaction.
+    const a = await openAuditStore({ db, chain: 'replica-a', signingKey: KEY });
+    const b = await openAuditStore({ db: createDb({ url: TEST_DATABASE_URL, schema: db.schema }), chain: 'replica-b', signingKey: KEY });
     // A third connection sharing replica-a's chain id: the head-row lock must serialise it.
-    const a2 = await openAuditStore({ db: createDb({ url: TEST_DATABASE_URL, schema: db.schema }), chain: 'replica-a' });
+    const a2 = await openAuditStore({ db: createDb({ url: TEST_DATABASE_URL, schema: db.schema }), chain: 'replica-a', signingKey: KEY });
     try {
       const writers = [a, b, a2].map((s) => createAuditWriter(flaky(s), { batchSize: 100, flushIntervalMs: 2, ...silent }));
       const perWriter = [2000, 2000, 500];
@@ -304,11 +307,11 @@ describe.skipIf(!TEST_DATABASE_URL)('audit store: concurrent writers on one Post
           await w.flush();
         }),
       );
-      const report = await verify(a);
+      const report = await verify(a, { key: KEY, requireSignedHeads: true });
       expect(report.ok).toBe(true);
-      expect(report.chains.map((c) => [c.chain, c.events])).toEqual([
-        ['replica-a', 2500],
-        ['replica-b', 2000],
+      expect(report.chains.map((c) => [c.chain, c.events, c.signedHeadSeq])).toEqual([
+        ['replica-a', 2500, 2500],
+        ['replica-b', 2000, 2000],
       ]);
       expect(Number((await a.knex('events').count({ n: '*' }).first())!.n)).toBe(4500);
       for (const w of writers) expect(w.stats()).toMatchObject({ written: expect.any(Number), rejected: 0, queued: 0 });

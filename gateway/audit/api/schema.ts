@@ -1,7 +1,8 @@
 import { buildSchema, type GraphQLSchema } from 'graphql';
 import { MeshgateError } from '../../../shared/errors';
 import { fieldUsageByDay, queryEvents, subjectAccess, unusedFields, type Decision } from '../queries';
-import { verify, type AuditStore, type StoredAuditEvent } from '../store';
+import type { AuditStore, StoredAuditEvent } from '../store';
+import { verify } from '../verify';
 import type { Level } from '../../../shared/classification';
 
 /** The auditor API's schema: read-only views over the audit store (gateway/audit/queries.ts). */
@@ -108,6 +109,10 @@ type ClientUsage {
 type ChainStatus {
   ok: Boolean!
   chains: [ChainReport!]!
+  """Index rows (field usage, entity keys) that point at no event: each one fails verification."""
+  orphanIndexRows: [String!]!
+  """What could not be checked (not failures): e.g. tail truncation without MESHGATE_AUDIT_KEY."""
+  warnings: [String!]!
 }
 
 type ChainReport {
@@ -118,7 +123,12 @@ type ChainReport {
   checkpointSeq: Int
   brokenAtSeq: Int
   brokenEventId: String
+  """The kind of tampering, e.g. event-modified, index-deleted, tail-truncated, signed-head-forged."""
+  kind: String
   reason: String
+  """The seq of the chain's signed head, when it has one."""
+  signedHeadSeq: Int
+  warnings: [String!]!
 }
 `;
 
@@ -200,8 +210,13 @@ export const auditApiRoot = {
         checkpointSeq: c.checkpointSeq ?? null,
         brokenAtSeq: c.broken?.seq ?? null,
         brokenEventId: c.broken?.eventId ?? null,
+        kind: c.broken?.kind ?? null,
         reason: c.broken?.reason ?? null,
+        signedHeadSeq: c.signedHeadSeq ?? null,
+        warnings: c.warnings,
       })),
+      orphanIndexRows: report.orphans.map((o) => o.reason),
+      warnings: [...report.warnings, ...report.chains.flatMap((c) => c.warnings.map((w) => `chain ${c.chain}: ${w}`))],
     };
   },
 };
