@@ -8,3 +8,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production APOLLO_TELEMETRY_DISABLED=true
 USER node
+# The gateway's port; subgraphs listen on their own PORT.
+EXPOSE 4000
+# SIGTERM drains: in-flight requests finish and queued audit events are written before exit 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "bin/meshgate", "gateway", "--config", "supergraph.yaml"]
