@@ -98,7 +98,9 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   const load = () => loadSupergraph({ supergraph: flags.supergraph, config: configFile, defaultClassification: policy.defaultClassification });
   const supergraphSdl = await load();
   const reloader = reloaderFor({ supergraphFile: flags.supergraph, config }, load, logger ?? createLogger('gateway'));
-  const catalog = catalogApi({ products: productsOfSubgraphs(config?.subgraphs ?? []), store: store.open, sink: audit, policy, logger });
+  // Descriptors are read again with each supergraph the gateway loads: a reload may add a domain.
+  const products = () => (configFile ? productsOfSubgraphs(loadConfig(configFile).subgraphs) : []);
+  const catalog = catalogApi({ products, store: store.open, sink: audit, policy, logger });
   const timeouts = subgraphTimeouts(config?.settings.subgraphs, subgraphsOfSupergraph(supergraphSdl).map((s) => s.name));
   return { supergraphSdl, reloader, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close(), metrics, timeouts };
 }

@@ -94,8 +94,11 @@ type LineageLink {
 `;
 
 export interface CatalogApiOptions {
-  /** The descriptors of the composed domains, by subgraph name. */
-  products: DataProductInfo[];
+  /**
+   * The descriptors of the composed domains, by subgraph name; a function is asked again whenever
+   * the gateway loads a new supergraph (hot reload may add a domain or change a descriptor).
+   */
+  products: DataProductInfo[] | (() => DataProductInfo[]);
   /** The audit store, for usage figures; absent = usage is null. */
   store?: () => Promise<AuditStore>;
   sink: AuditSink;
@@ -207,8 +210,8 @@ const catalogSchema = () => (schema ??= buildSchema(CATALOG_API_SDL));
  * governed-endpoint.ts): any authenticated caller, every request audited.
  */
 export function catalogApi(options: CatalogApiOptions): EndpointFactory {
-  const byName = new Map(options.products.map((p) => [p.name, p]));
-  let built: { of: LoadedSupergraph; model: CatalogModel; subgraphs: SupergraphSubgraph[] } | undefined;
+  const readProducts = typeof options.products === 'function' ? options.products : () => options.products as DataProductInfo[];
+  let built: { of: LoadedSupergraph; model: CatalogModel; subgraphs: SupergraphSubgraph[]; products: Map<string, DataProductInfo> } | undefined;
   const loadedModel = (host: EndpointHost) => {
     const loaded = host.supergraph();
     if (!loaded) throw new MeshgateError('SUBGRAPH_UNAVAILABLE', 'the gateway has not loaded a supergraph yet');
@@ -216,7 +219,14 @@ export function catalogApi(options: CatalogApiOptions): EndpointFactory {
       // Probe where the gateway routes (SUBGRAPH_<NAME>_URL overrides), not where the supergraph says.
       const routed = new Map(host.subgraphs().map((s) => [s.name, s.url]));
       const subgraphs = subgraphsOfSupergraph(loaded.sdl).map((s) => ({ ...s, url: routed.get(s.name) ?? s.url }));
-      built = { of: loaded, model: buildCatalogModel(loaded), subgraphs };
+      let products = built?.products ?? new Map<string, DataProductInfo>();
+      try {
+        products = new Map(readProducts().map((p) => [p.name, p]));
+      } catch (err) {
+        // The supergraph composed, so its descriptors were valid a moment ago: keep the last ones read.
+        options.logger?.error({ err }, 'catalog: cannot read the data-product descriptors; showing the last ones read');
+      }
+      built = { of: loaded, model: buildCatalogModel(loaded), subgraphs, products };
     }
     return built;
   };
@@ -231,17 +241,17 @@ export function catalogApi(options: CatalogApiOptions): EndpointFactory {
     rootValue: catalogRoot,
     contextValue: (host) => ({
       model: () => loadedModel(host).model,
-      product: (name) => (loadedModel(host).model.domains.includes(name) ? byName.get(name) : undefined),
+      product: (name) => (loadedModel(host).model.domains.includes(name) ? loadedModel(host).products.get(name) : undefined),
       products: () => {
-        const domains = new Set(loadedModel(host).subgraphs.map((s) => s.name));
-        return options.products.filter((p) => domains.has(p.name)).sort((a, b) => a.name.localeCompare(b.name));
+        const { subgraphs, products } = loadedModel(host);
+        return subgraphs.flatMap((s) => products.get(s.name) ?? []).sort((a, b) => a.name.localeCompare(b.name));
       },
       freshness(name) {
         const cached = probes.get(name);
         if (cached && Date.now() - cached.at < cacheMs) return cached.result;
         const subgraph = loadedModel(host).subgraphs.find((s) => s.name === name);
         const result = subgraph
-          ? probeNewestData(subgraph).then((newest) => assessFreshness(newest, byName.get(name)?.serviceLevels.freshness))
+          ? probeNewestData(subgraph).then((newest) => assessFreshness(newest, loadedModel(host).products.get(name)?.serviceLevels.freshness))
           : Promise.resolve(assessFreshness({ at: null, reason: 'not in the supergraph' }, undefined));
         probes.set(name, { at: Date.now(), result });
         return result;
