@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import { subgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { createSubgraphService } from '../../shared/subgraph-server';
 import { captureLog, type CapturedLog } from '../support/log-capture';
 import { startMesh, type RunningMesh } from '../support/mesh';
@@ -170,5 +171,25 @@ describe('a subgraph that is down, slow or broken', () => {
       await production.stop();
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('meshgate.subgraphs in the config', () => {
+  const names = ['inventory', 'sales'];
+
+  it('reads a deadline for every subgraph and deadlines of particular ones', () => {
+    expect(subgraphTimeouts(undefined, names)).toEqual({ bySubgraph: {} });
+    expect(subgraphTimeouts({ timeoutMs: 5000, sales: { timeoutMs: 800 } }, names)).toEqual({ timeoutMs: 5000, bySubgraph: { sales: 800 } });
+  });
+
+  it.each([
+    [{ timeoutMs: '5s' }, /timeoutMs must be a whole number of milliseconds/],
+    [{ timeoutMs: 0 }, /timeoutMs must be a whole number/],
+    [{ sales: { timeoutMs: 1.5 } }, /sales.timeoutMs must be a whole number/],
+    [{ sale: { timeoutMs: 800 } }, /"sale" is neither timeoutMs nor a subgraph \(inventory, sales\)/],
+    [{ sales: { timeout: 800 } }, /sales.timeout is not a setting/],
+    [[1000], /must be a mapping/],
+  ])('refuses %j with CONFIG_INVALID', (section, message) => {
+    expect(() => subgraphTimeouts(section, names)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) }));
   });
 });
