@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   AUDIT_UNAVAILABLE:
     'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',
   AUDIT_TAMPERED:
-    'The audit trail failed verification: an event was modified, deleted, inserted or reordered, or a retention checkpoint is forged; the report names the first broken event per chain.',
+    "The audit trail failed verification: an event was modified, deleted, inserted or reordered, its index rows (field usage, entity keys) disagree with it, events were cut off a chain's end, or a checkpoint or signed head is forged; the report names the first broken event per chain and the kind of tampering.",
   BAD_REQUEST: 'The HTTP request is malformed: a body that is not valid JSON, not a GraphQL request, or cut off before it was complete (HTTP 400).',
   UNSUPPORTED_MEDIA_TYPE: 'A POST body that is not `content-type: application/json` (HTTP 415).',
   PAYLOAD_TOO_LARGE: 'The request body is larger than `meshgate.limits.maxBodyBytes` (default 2 MiB) (HTTP 413).',

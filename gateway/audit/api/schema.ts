@@ -1,6 +1,6 @@
 import { buildSchema, type GraphQLSchema } from 'graphql';
 import { MeshgateError } from '../../../shared/errors';
-import { fieldUsageByDay, queryEvents, subjectAccess, unusedFields, type Decision } from '../queries';
+import { clientsOfFields, fieldUsageByDay, queryEvents, subjectAccess, unusedFields, type Decision } from '../queries';
 import type { AuditStore, StoredAuditEvent } from '../store';
 import { verify } from '../verify';
 import type { Level } from '../../../shared/classification';
@@ -188,15 +188,7 @@ export const auditApiRoot = {
     return unusedFields(await ctx.store(), ctx.coordinates(), { since: daysAgo(days) });
   },
   async fieldUsers({ coordinate, days }: Args, ctx: AuditApiContext) {
-    const byClient = new Map<string | null, { client: string | null; events: number; values: number; lastUsed: string }>();
-    for (const d of await fieldUsageByDay(await ctx.store(), { coordinate, since: daysAgo(days) })) {
-      const c = byClient.get(d.client) ?? { client: d.client, events: 0, values: 0, lastUsed: d.day };
-      c.events += d.events;
-      c.values += d.values;
-      if (d.day > c.lastUsed) c.lastUsed = d.day;
-      byClient.set(d.client, c);
-    }
-    return [...byClient.values()].sort((a, b) => b.events - a.events || String(a.client).localeCompare(String(b.client)));
+    return clientsOfFields(await ctx.store(), [coordinate], daysAgo(days));
   },
   async chainStatus(_args: Args, ctx: AuditApiContext) {
     const report = await verify(await ctx.store(), { key: ctx.auditKey });

@@ -70,7 +70,7 @@ export function errorBox(err) {
 
 /** Replaces an element's content. */
 export function show(el, ...children) {
-  el.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null));
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false));
 }
 
 /**

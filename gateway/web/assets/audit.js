@@ -6,7 +6,7 @@ const API = '/audit/graphql';
 const DAY_MS = 86_400_000;
 const $ = (id) => document.getElementById(id);
 
-const CHAIN_STATUS = `query ChainStatus { chainStatus { ok chains { chain ok events lastSeq checkpointSeq brokenAtSeq brokenEventId reason } } }`;
+const CHAIN_STATUS = `query ChainStatus { chainStatus { ok warnings orphanIndexRows chains { chain ok events lastSeq checkpointSeq signedHeadSeq brokenAtSeq brokenEventId kind reason warnings } } }`;
 const EVENTS = `query AuditEvents($filter: AuditEventFilter, $after: String) {
   auditEvents(filter: $filter, first: 25, after: $after) {
     nodes { id time subject roles clientName clientVersion purpose operationName operationSignature outcome errorCodes latencyMs subgraphs
@@ -45,13 +45,19 @@ async function chainStatus() {
       ['Events', (c) => formatNumber(c.events)],
       ['Last seq', (c) => c.lastSeq],
       ['Pruned up to', (c) => c.checkpointSeq ?? '—'],
-      ['Status', (c) => (c.ok ? h('span', { class: 'badge allowed' }, 'ok') : h('span', { class: 'badge denied' }, `broken at seq ${c.brokenAtSeq}`))],
-      ['Reason', (c) => c.reason ?? ''],
+      ['Signed head', (c) => c.signedHeadSeq ?? '—'],
+      ['Status', (c) => (c.ok ? h('span', { class: 'badge allowed' }, 'ok') : h('span', { class: 'badge denied' }, `${c.kind ?? 'broken'} at seq ${c.brokenAtSeq}`))],
+      ['Reason', (c) => [c.reason ?? '', c.warnings.map((w) => h('div', { class: 'muted' }, w))]],
     ],
     status.chains,
     { empty: 'No events recorded yet.' },
   );
-  return [verdict, rows];
+  // Warnings say what could not be checked (e.g. tail truncation without a signing key); orphans fail.
+  const notes = [
+    ...status.orphanIndexRows.map((o) => h('p', { class: 'status broken' }, `Index row without an event: ${o}`)),
+    ...status.warnings.map((w) => h('p', { class: 'notice warning' }, w)),
+  ];
+  return [verdict, notes, rows];
 }
 
 const decisionBadges = (fields) => {
