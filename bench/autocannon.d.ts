@@ -2,6 +2,15 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
+  interface RequestSpec {
+    method?: 'GET' | 'POST';
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Called each time the entry is sent; gets the entry merged with the defaults. */
+    setupRequest?: (request: any, context: Record<string, unknown>) => any;
+  }
+
   interface Options {
     url: string;
     connections?: number;
@@ -11,6 +20,7 @@ declare module 'autocannon' {
     method?: 'GET' | 'POST';
     headers?: Record<string, string>;
     body?: string;
+    requests?: RequestSpec[];
     verifyBody?: (body: string) => boolean;
   }
 

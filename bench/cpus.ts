@@ -23,7 +23,7 @@ export function choosePlacement(wanted: boolean): Placement {
   }
   return {
     pinned: true,
-    description: `taskset: gateways (ungoverned, governed; only the one under load is busy) on CPU ${GATEWAY_CPU}; subgraphs and load generator on CPU ${SHARED_CPU}`,
+    description: `taskset: gateways (bare, meshgate, governed; only the one under load is busy) on CPU ${GATEWAY_CPU}; subgraphs and load generator on CPU ${SHARED_CPU}`,
   };
 }
 

@@ -1,6 +1,6 @@
-// The gateway under benchmark, alone in its process: composes the supergraph from the subgraphs'
-// schema files with the URLs they actually bound (BENCH_SUBGRAPHS, JSON), listens on 127.0.0.1
-// port 0 and logs its URL as a JSON line when ready. SIGTERM or SIGINT stops it.
+// A Meshgate gateway under benchmark, alone in its process: serves the supergraph file the
+// benchmark composed (BENCH_SUPERGRAPH_FILE), listens on 127.0.0.1 port 0 and logs its URL as a
+// JSON line when ready. SIGTERM or SIGINT stops it.
 // With BENCH_GOVERNANCE (JSON: the config's `meshgate:` section) it serves the full governance
 // pipeline (gateway/pipeline.ts) built from those settings; without it, none (ungoverned).
 // With BENCH_AUDIT_STATS_FILE too, the pipeline gets an audit writer as `meshgate gateway` builds
@@ -12,16 +12,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { auditStoreConfigFromEnv, lazyAuditStore } from '../gateway/audit/store';
 import { createAuditWriter, type AuditWriter } from '../gateway/audit/writer';
-import { composeSupergraph, formatProblems, loadSubgraphSchemas } from '../gateway/compose';
 import { createPipeline } from '../gateway/pipeline';
 import { createGateway } from '../gateway/server';
 import { createLogger } from '../shared/logger';
-
-export interface BenchSubgraph {
-  name: string;
-  routingUrl: string;
-  schemaFile: string;
-}
 
 /** What the governed gateway's stats endpoint answers. */
 export interface BenchAuditStats {
@@ -55,16 +48,13 @@ function serveAuditStats(writer: AuditWriter, store: ReturnType<typeof lazyAudit
 
 async function main(): Promise<void> {
   const logger = createLogger('gateway');
-  const subgraphs: BenchSubgraph[] = JSON.parse(process.env.BENCH_SUBGRAPHS ?? '[]');
-  const schemas = await loadSubgraphSchemas(subgraphs.map((s) => ({ name: s.name, routingUrl: s.routingUrl, schema: { file: s.schemaFile } })));
-  const composed = composeSupergraph(schemas);
-  if (!composed.ok) throw new Error(`composition failed:\n${formatProblems(composed.problems)}`);
+  const supergraphSdl = fs.readFileSync(process.env.BENCH_SUPERGRAPH_FILE ?? '', 'utf8');
   const governance = process.env.BENCH_GOVERNANCE;
   const statsFile = process.env.BENCH_AUDIT_STATS_FILE;
   const store = governance && statsFile ? lazyAuditStore(auditStoreConfigFromEnv()) : undefined;
   const audit = store && createAuditWriter(store, { logger });
   const plugins = governance ? createPipeline({ settings: JSON.parse(governance), baseDir: path.join(__dirname, '..'), logger, audit }).plugins : [];
-  const gateway = await createGateway({ supergraphSdl: composed.supergraphSdl, plugins, logger });
+  const gateway = await createGateway({ supergraphSdl, plugins, logger });
   const url = await gateway.listen(0, '127.0.0.1');
   // Open the store now (migrations), not on the first measured request.
   if (store) await store.open();

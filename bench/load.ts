@@ -1,22 +1,23 @@
 import autocannon from 'autocannon';
+import type { Workload } from './workloads';
+
+/** One entry of autocannon's `requests[]`: a fixed body, headers asked for each time it is sent. */
+export interface LoadRequest {
+  body: string;
+  headers: () => Record<string, string>;
+}
 
 export interface LoadOptions {
   /** A GraphQL endpoint on 127.0.0.1. */
   url: string;
-  query: string;
+  /** Each connection sends these in turn, over and over. */
+  requests: LoadRequest[];
   connections: number;
   durationSec: number;
   /** The run also ends after this many requests (at least `connections`). */
   maxRequests: number;
   signal?: AbortSignal;
-  /**
-   * Headers for each request, called once per request with its body: a subgraph signature (fresh
-   * nonce each; subgraphs execute only signed requests) or the next caller's bearer token.
-   */
-  headers?: RequestHeaders;
 }
-
-export type RequestHeaders = (body: string) => Record<string, string>;
 
 export interface LoadResult {
   /** Responses received. */
@@ -25,29 +26,47 @@ export interface LoadResult {
   sent: number;
   durationSec: number;
   requestsPerSec: number;
+  /** Every response's latency in ms, sorted: rounds of a row are merged before taking percentiles. */
+  latencies: Float64Array;
   p50Ms: number;
   p99Ms: number;
   /** Connection errors, timeouts (no response within 10 s), non-2xx statuses, 2xx bodies carrying GraphQL errors. */
-  failures: { errors: number; timeouts: number; non2xx: number; graphqlErrors: number };
+  failures: Failures;
+}
+
+export interface Failures {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  graphqlErrors: number;
 }
 
 export function graphqlBody(query: string): string {
   return JSON.stringify({ query });
 }
 
+/** A workload's steps as autocannon requests: each step's callers' headers in turn, one per request. */
+export function requestsFor(workload: Workload, headersOf: (principal: string) => Record<string, string>): LoadRequest[] {
+  return workload.steps.map((step) => {
+    const rotation = step.principals.map(headersOf);
+    let next = 0;
+    return { body: graphqlBody(step.operation.query), headers: () => rotation[next++ % rotation.length] };
+  });
+}
+
 export function assertLoopback(url: string): void {
   if (new URL(url).hostname !== '127.0.0.1') throw new Error(`refusing to send benchmark traffic to ${url}: 127.0.0.1 only`);
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /**
  * Runs autocannon against one endpoint until the duration or the request cap is reached, with a
- * hard stop shortly after the duration should autocannon overrun. Latency percentiles are
- * computed from every response's own timing (autocannon's histogram rounds to whole ms).
+ * hard stop shortly after the duration should autocannon overrun. Latency percentiles come from
+ * every response's own timing (autocannon's histogram rounds to whole ms).
  */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   assertLoopback(options.url);
@@ -61,18 +80,13 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: graphqlBody(options.query),
-        // autocannon rebuilds a request only when its `requests` entry has setupRequest: fresh headers each.
-        ...(options.headers && {
-          requests: [
-            {
-              setupRequest: (request: { headers?: Record<string, string>; body?: string }) => ({
-                ...request,
-                headers: { ...request.headers, ...options.headers!(request.body ?? '') },
-              }),
-            },
-          ],
-        }),
+        // autocannon builds a `requests[]` entry once unless it has setupRequest, and then hands
+        // setupRequest the shared entry: return a new object, never mutate the one given.
+        requests: options.requests.map((r) => ({
+          method: 'POST' as const,
+          body: r.body,
+          setupRequest: (request: { headers?: Record<string, string> }) => ({ ...request, headers: { ...request.headers, ...r.headers() } }),
+        })),
         connections: options.connections,
         duration: options.durationSec,
         maxOverallRequests: Math.max(options.maxRequests, options.connections),
@@ -90,6 +104,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           sent: result.requests.sent,
           durationSec: result.duration,
           requestsPerSec: result.duration > 0 ? latencies.length / result.duration : 0,
+          latencies: sorted,
           p50Ms: percentile(sorted, 50),
           p99Ms: percentile(sorted, 99),
           // autocannon counts timeouts among its errors too.
@@ -106,25 +121,24 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 export interface Probe {
   status: number;
   bytes: number;
-  body: { data?: any; errors?: { message: string }[] } | undefined;
+  body: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } | undefined;
 }
 
 /** One request, to check a workload before loading it. */
-export async function probe(url: string, query: string, headers?: RequestHeaders): Promise<Probe> {
+export async function probe(url: string, body: string, headers: Record<string, string> = {}): Promise<Probe> {
   assertLoopback(url);
-  const request = graphqlBody(query);
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers?.(request) },
-    body: request,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
-  let body: Probe['body'];
+  let parsed: Probe['body'];
   try {
-    body = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
-    body = undefined;
+    parsed = undefined;
   }
-  return { status: res.status, bytes: Buffer.byteLength(text), body };
+  return { status: res.status, bytes: Buffer.byteLength(text), body: parsed };
 }

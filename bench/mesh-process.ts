@@ -106,11 +106,17 @@ export async function startService(spec: ServiceSpec): Promise<ServiceProcess> {
   }
 }
 
-/** Environment for a child: loopback only, production mode, no database but its own SQLite. */
+/**
+ * Environment for a child: loopback only, no database but its own SQLite. Development mode for
+ * every child alike: production refuses unsigned subgraphs, and the bare gateway cannot sign
+ * (see mesh.ts); vitest's NODE_ENV=test must not reach them either.
+ */
 export function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', APOLLO_TELEMETRY_DISABLED: 'true', HOST: '127.0.0.1', ...extra };
-  // Inherited settings that would point a child elsewhere than its fresh local database.
-  for (const name of ['DATABASE_URL', 'DB_SCHEMA', 'MESHGATE_SEED']) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', HOST: '127.0.0.1', ...extra };
+  // Inherited settings that would point a child elsewhere than its fresh local database, sign
+  // (only for some gateways), or report to Apollo's cloud.
+  const inherited = ['DATABASE_URL', 'DB_SCHEMA', 'MESHGATE_SEED', 'MESHGATE_SUBGRAPH_SECRET', 'MESHGATE_JWT_SECRET', 'MESHGATE_JWKS_URL', 'MESHGATE_AUDIT_DATABASE_URL', 'MESHGATE_AUDIT_DB_SCHEMA', 'APOLLO_KEY', 'APOLLO_GRAPH_REF'];
+  for (const name of inherited) delete env[name];
   for (const name of Object.keys(env)) if (/^SUBGRAPH_.*_URL$/.test(name)) delete env[name];
   return env;
 }

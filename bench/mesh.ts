@@ -1,51 +1,37 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../gateway/auth/settings';
-import { ANONYMOUS } from '../shared/principal';
-import { signSubgraphRequest } from '../shared/signing';
+import { acceptSecurityFeatures } from '../gateway/authorization/requirements';
+import { composeSupergraph, formatProblems, loadSubgraphSchemas } from '../gateway/compose';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placement } from './cpus';
-import type { BenchAuditStats, BenchSubgraph } from './gateway-process';
-import type { RequestHeaders } from './load';
+import type { BenchAuditStats } from './gateway-process';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
-import { GATEWAY, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT, principals as benchPrincipals, type BenchPrincipal } from './workloads';
+import { issueTokens, type TokenIssuer } from './tokens';
+import { BARE, GATEWAYS, GOVERNED, MESHGATE, principals, type GatewayName } from './workloads';
 
 export const LOAD_GENERATOR = 'load-generator';
 
-/** The gateway processes, both pinned to the gateway CPU (only the one under load is loaded). */
-export const GATEWAYS = [GATEWAY, GOVERNED_GATEWAY, GOVERNED_NO_AUDIT];
-
 export interface MeshOptions {
   scale: number;
-  /** Where the subgraphs seed their fresh SQLite files (and the governed gateway finds its token keys). */
+  /** Where the subgraphs seed their fresh SQLite files, the supergraph and token keys are written, and the audit store lives. */
   dataDir: string;
   placement: Placement;
-  /** The governed gateway's audit store: this PostgreSQL database and schema; default `<dataDir>/audit.sqlite`. */
-  audit?: { url: string; schema: string };
   signal?: AbortSignal;
 }
 
 /** The demo mesh in child processes, as the benchmark drives it. */
 export interface Mesh {
   subgraphs: ServiceProcess[];
-  /** The gateway without a request pipeline (ungoverned). */
-  gateway: ServiceProcess;
-  /** The same gateway with the full governance pipeline and an audit writer, on the same subgraphs. */
-  governedGateway: ServiceProcess;
-  /** The governed gateway without an audit writer. */
-  unauditedGateway: ServiceProcess;
+  gateways: Record<GatewayName, ServiceProcess>;
+  tokens: TokenIssuer;
   /** The governed gateway's audit writer stats and the events in its store (`flush`: written first). */
   auditStats(flush?: boolean): Promise<BenchAuditStats>;
-  /** The GraphQL endpoint of `gateway`, `governed-gateway` or of a subgraph by name. */
-  endpoint(target: string): string;
-  /** How to sign a request sent straight to `target`; none for the gateways, which sign their own. */
-  signerFor(target: string): RequestHeaders | undefined;
-  /** The headers of one governed-gateway caller: its bearer token and declared purpose. */
-  principalHeaders(name: string): Record<string, string>;
-  /** SQL statements per subgraph so far, read once requests still in flight have finished. */
-  settledSqlStatements(): Promise<Record<string, number>>;
+  /**
+   * Waits until a gateway has finished the requests still in flight after a run (autocannon stops
+   * sending, the gateway keeps answering): its CPU and the subgraphs' SQL at rest, else their work
+   * would land in the next row. Returns the SQL statements per subgraph so far.
+   */
+  settle(gateway: GatewayName): Promise<Record<string, number>>;
   /** CPU seconds used so far per process (each gateway, each subgraph, `load-generator`); only this process without /proc. */
   cpuSeconds(): Record<string, number>;
   /** Throws, with their last output, if any service has exited. */
@@ -54,27 +40,47 @@ export interface Mesh {
 }
 
 const SEED_TIMEOUT_MS = 10 * 60_000;
+/** settle(): idle means under 10% of a core and no SQL in two 200 ms steps in a row; it gives up after 30 s. */
+const SETTLE_STEP_MS = 200;
+const IDLE_CPU_SECONDS = 0.02;
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/** Starts services concurrently; if any fails, stops those that started and throws its error. */
+async function startAll(starting: Promise<ServiceProcess>[]): Promise<ServiceProcess[]> {
+  const settled = await Promise.allSettled(starting);
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
+/** One supergraph file for all three gateways, composed from the subgraphs' schema files with the URLs they bound. */
+async function writeSupergraph(subgraphs: ServiceProcess[], dataDir: string): Promise<string> {
+  const schemas = await loadSubgraphSchemas(subgraphs.map((s) => ({ name: s.name, routingUrl: s.url, schema: { file: domains[s.name].schemaFile } })));
+  const composed = composeSupergraph(schemas);
+  if (!composed.ok) throw new Error(`composition failed:\n${formatProblems(composed.problems)}`);
+  const file = path.join(dataDir, 'supergraph.graphql');
+  // Plain @apollo/gateway refuses @authenticated/@requiresScopes/@policy links marked `for: SECURITY`
+  // (Meshgate drops the mark and enforces them itself); the demo has none, so this changes nothing today.
+  fs.writeFileSync(file, acceptSecurityFeatures(composed.supergraphSdl));
+  return file;
+}
 
 /**
- * Layout: each subgraph in its own process, as `meshgate start` deploys them, so one
- * subgraph's synchronous SQLite work never stalls another's event loop; the gateway alone in
- * another, and the governed gateway (same supergraph, same subgraphs) in a third; the load
- * generator in the benchmark's own. Pinned, the gateways have CPU 1 (only the one under load is
- * busy) and the rest share CPU 0 in every row, direct ones included: a subgraph gets the same CPU
- * whether the gateway or the load generator calls it, so a gateway ÷ direct ratio shows what
- * the gateway adds.
+ * Layout: each subgraph in its own process, as `meshgate start` deploys them; each gateway in
+ * another; the load generator in the benchmark's own. Pinned, the gateways have CPU 1 (only the
+ * one under load is busy) and the rest share CPU 0.
+ *
+ * Subgraphs run unsigned (development mode, no MESHGATE_SUBGRAPH_SECRET) for all three gateways:
+ * plain @apollo/gateway cannot sign its subgraph requests, and the comparison needs the same
+ * subgraphs doing the same work behind each gateway.
  */
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
-  // Production mode: subgraphs execute only requests the gateway signed, with a secret made for this run.
-  const secret = randomBytes(32).toString('base64url');
-  const env = childEnv({
-    PORT: '0',
-    MESHGATE_DATA_DIR: options.dataDir,
-    MESHGATE_SCALE: String(options.scale),
-    MESHGATE_LOG_LEVEL: 'info',
-    MESHGATE_SUBGRAPH_SECRET: secret,
-  });
-  const starting = await Promise.allSettled(
+  const env = childEnv({ PORT: '0', MESHGATE_DATA_DIR: options.dataDir, MESHGATE_SCALE: String(options.scale), MESHGATE_LOG_LEVEL: 'info' });
+  const subgraphs = await startAll(
     Object.values(domains).map((domain) =>
       startService({
         name: domain.name,
@@ -86,55 +92,37 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       }),
     ),
   );
-  const subgraphs = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const stopAll = (services: ServiceProcess[]) => Promise.all(services.map((s) => s.stop())).then(() => undefined);
-  let gateway: ServiceProcess;
-  let governedGateway: ServiceProcess;
-  let unauditedGateway: ServiceProcess;
+  let gateways: ServiceProcess[];
+  let tokens: TokenIssuer;
   const statsFile = path.join(options.dataDir, 'governed-audit-stats.url');
-  let tokens: Map<string, string>;
   try {
-    const failed = starting.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const routes: BenchSubgraph[] = subgraphs.map((s) => ({ name: s.name, routingUrl: s.url, schemaFile: domains[s.name].schemaFile }));
-    const auth = await tokenIssuer(options.dataDir, benchPrincipals);
-    tokens = auth.tokens;
-    const startGateway = (name: string, extra: NodeJS.ProcessEnv) =>
+    const supergraphFile = await writeSupergraph(subgraphs, options.dataDir);
+    tokens = await issueTokens(options.dataDir, principals);
+    const startGateway = (name: GatewayName, script: string, extra: NodeJS.ProcessEnv = {}) =>
       startService({
         name,
-        script: path.join(__dirname, 'gateway-process.ts'),
-        env: { ...env, ...extra, BENCH_SUBGRAPHS: JSON.stringify(routes) },
+        script: path.join(__dirname, script),
+        env: { ...env, ...extra, BENCH_SUPERGRAPH_FILE: supergraphFile },
         wrap: (argv) => onCpu(options.placement, GATEWAY_CPU, argv),
         readyTimeoutMs: 60_000,
         signal: options.signal,
       });
-    // The full pipeline with default settings (policies/policy.yaml, enforce) but for the token
-    // keys: production refuses MESHGATE_JWT_SECRET and requires a key set, so it gets one made for this run.
-    const governance = JSON.stringify({ auth: { jwks_file: auth.jwksFile } });
-    const gateways = await Promise.allSettled([
-      startGateway(GATEWAY, {}),
-      // With an audit writer, as `meshgate gateway` runs: SQLite in the run's folder, or PostgreSQL.
-      startGateway(GOVERNED_GATEWAY, {
-        BENCH_GOVERNANCE: governance,
+    gateways = await startAll([
+      startGateway(BARE, 'bare-gateway-process.ts'),
+      startGateway(MESHGATE, 'gateway-process.ts'),
+      // The full pipeline with default settings (policies/policy.yaml, enforce), tokens verified
+      // with this run's key set, and an audit writer as `meshgate gateway` builds it (SQLite in the run's folder).
+      startGateway(GOVERNED, 'gateway-process.ts', {
+        BENCH_GOVERNANCE: JSON.stringify({ auth: { jwks_file: tokens.jwksFile } }),
         BENCH_AUDIT_STATS_FILE: statsFile,
         MESHGATE_REPLICA_ID: 'bench-governed',
-        MESHGATE_AUDIT_DATABASE_URL: options.audit?.url ?? '',
-        MESHGATE_AUDIT_DB_SCHEMA: options.audit?.schema ?? '',
       }),
-      startGateway(GOVERNED_NO_AUDIT, { BENCH_GOVERNANCE: governance }),
     ]);
-    const started = gateways.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
-    const failedGateway = gateways.find((g) => g.status === 'rejected');
-    if (failedGateway) {
-      await stopAll(started);
-      throw failedGateway.reason;
-    }
-    [gateway, governedGateway, unauditedGateway] = started;
   } catch (err) {
-    await stopAll(subgraphs);
+    await Promise.all(subgraphs.map((s) => s.stop()));
     throw err;
   }
-  const all = [gateway, governedGateway, unauditedGateway, ...subgraphs];
+  const all = [...gateways, ...subgraphs];
   const statsUrl = fs.readFileSync(statsFile, 'utf8').trim();
 
   const sqlStatements = async () =>
@@ -150,40 +138,30 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     );
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+  const byName = Object.fromEntries(GATEWAYS.map((name, i) => [name, gateways[i]])) as Record<GatewayName, ServiceProcess>;
+
   return {
     subgraphs,
-    gateway,
-    governedGateway,
-    unauditedGateway,
+    gateways: byName,
+    tokens,
     async auditStats(flush = false) {
       const res = await fetch(`${statsUrl}${flush ? '?flush=1' : ''}`, { signal: AbortSignal.timeout(60_000) });
-      if (!res.ok) throw new Error(`${GOVERNED_GATEWAY}: audit stats answered ${res.status}: ${await res.text()}`);
+      if (!res.ok) throw new Error(`${GOVERNED}: audit stats answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as BenchAuditStats;
     },
-    signerFor(target) {
-      if (GATEWAYS.includes(target)) return undefined;
-      return (body) => signSubgraphRequest({ body, principal: ANONYMOUS, secret });
-    },
-    principalHeaders(name) {
-      const token = tokens.get(name);
-      const principal = benchPrincipals.find((p) => p.name === name);
-      if (!token || !principal) throw new Error(`no bench principal "${name}"`);
-      return { authorization: `Bearer ${token}`, ...(principal.purpose && { 'x-purpose': principal.purpose }) };
-    },
-    endpoint(target) {
-      const service = all.find((s) => s.name === target);
-      if (!service) throw new Error(`workload target "${target}" is neither a gateway nor a subgraph`);
-      return service.url;
-    },
-    async settledSqlStatements() {
-      let last = await sqlStatements();
-      for (let i = 0; i < 30; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        const next = await sqlStatements();
-        if (total(next) === total(last)) return next;
-        last = next;
+    async settle(gateway) {
+      const { pid } = byName[gateway];
+      let quiet = 0;
+      let cpu = cpuSeconds(pid);
+      let sql = await sqlStatements();
+      for (const deadline = Date.now() + SETTLE_TIMEOUT_MS; quiet < 2 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, SETTLE_STEP_MS));
+        const [nextCpu, nextSql] = [cpuSeconds(pid), await sqlStatements()];
+        const idle = total(nextSql) === total(sql) && (cpu === undefined || nextCpu === undefined || nextCpu - cpu < IDLE_CPU_SECONDS);
+        quiet = idle ? quiet + 1 : 0;
+        [cpu, sql] = [nextCpu, nextSql];
       }
-      return last;
+      return sql;
     },
     cpuSeconds() {
       const snapshot: Record<string, number> = { [LOAD_GENERATOR]: ownCpuSeconds() };
@@ -197,30 +175,6 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       const dead = all.filter((s) => !s.alive());
       if (dead.length) throw new Error(`${dead.map((s) => s.name).join(', ')} exited during ${during}:\n${dead.map((s) => s.recentOutput()).join('\n')}`);
     },
-    stop: () => stopAll(all),
+    stop: () => Promise.all(all.map((s) => s.stop())).then(() => undefined),
   };
-}
-
-/**
- * An identity provider for this run: a fresh RS256 key pair, its public half as a JWKS file in
- * `dir` (what the governed gateway verifies with, as in production), and one token per principal
- * with the gateway's default issuer and audience, valid for the run.
- */
-async function tokenIssuer(dir: string, principals: BenchPrincipal[]): Promise<{ jwksFile: string; tokens: Map<string, string> }> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = randomUUID();
-  const jwksFile = path.join(dir, 'bench-jwks.json');
-  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] }));
-  const tokens = new Map<string, string>();
-  for (const p of principals) {
-    const token = await new SignJWT({ ...p.claims })
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .setIssuer(DEFAULT_ISSUER)
-      .setAudience(DEFAULT_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('6h')
-      .sign(privateKey);
-    tokens.set(p.name, token);
-  }
-  return { jwksFile, tokens };
 }

@@ -1,30 +1,23 @@
-/** The ungoverned gateway (no request pipeline) and the governed one (the full pipeline of gateway/pipeline.ts, audit writer included). */
-export const GATEWAY = 'gateway';
-export const GOVERNED_GATEWAY = 'governed-gateway';
-/** The governed gateway without an audit writer: the baseline of the audit on ÷ off comparison. */
-export const GOVERNED_NO_AUDIT = 'governed-no-audit';
+/**
+ * The three gateways the benchmark compares, on the same supergraph and the same subgraphs:
+ * plain `@apollo/gateway` + `@apollo/server` with default settings, Meshgate without a request
+ * pipeline, and Meshgate with the full pipeline and an audit writer.
+ */
+export const BARE = 'bare';
+export const MESHGATE = 'meshgate';
+export const GOVERNED = 'governed';
+export const GATEWAYS = [BARE, MESHGATE, GOVERNED] as const;
+export type GatewayName = (typeof GATEWAYS)[number];
 
-/** One measured load: a GraphQL query sent over and over to one target. */
-export interface Workload {
-  /** Row label, e.g. `heavy` or `heavy:sales-part`. */
-  name: string;
-  /** `gateway`, `governed-gateway`, or the name of the subgraph queried directly. */
-  target: string;
-  /** What the row measures, printed under the table. */
-  measures: string;
-  query: string;
-  /** A valid response lists at least this many orders at `data.orders.nodes` (a customer principal: at least one, its own). */
-  minOrders: number;
-  /**
-   * The governed gateway only: the callers, by principal name, whose tokens the requests carry in
-   * turn (round-robin, one per request).
-   */
-  principals?: string[];
-}
+export const GATEWAY_LABELS: Record<GatewayName, string> = {
+  [BARE]: '@apollo/gateway + @apollo/server, defaults',
+  [MESHGATE]: 'Meshgate, governance off',
+  [GOVERNED]: 'Meshgate, governed (authenticate, authorize, mask, audit to SQLite)',
+};
 
 /**
- * A caller of the governed gateway: the claims of its bearer token (signed per run, see mesh.ts)
- * and the purpose it declares (`x-purpose`).
+ * A caller: the claims of its bearer token (signed per run, see tokens.ts) and the purpose it
+ * declares (`x-purpose`). Every gateway gets the same headers; only the governed one reads them.
  */
 export interface BenchPrincipal {
   name: string;
@@ -32,36 +25,45 @@ export interface BenchPrincipal {
   purpose?: string;
 }
 
-/**
- * Two callers per role (policies/policy.yaml): the gateway's decision cache is keyed by roles,
- * scopes and purpose, so subjects of one role share entries as in real traffic, and the customers
- * read their own rows only (the subgraphs scope them by the signed principal).
- */
-export const principals: BenchPrincipal[] = [
-  ...[1, 2].flatMap((i) => [
-    { name: `analyst-${i}`, claims: { sub: `bench-analyst-${i}`, roles: ['analyst'] } },
-    { name: `support-${i}`, claims: { sub: `bench-support-${i}`, roles: ['support'], purposes: ['customer-support'] }, purpose: 'customer-support' },
-    { name: `admin-${i}`, claims: { sub: `bench-admin-${i}`, roles: ['admin'] } },
-    { name: `customer-${i}`, claims: { sub: `bench-customer-${i}`, roles: ['customer'], customer_id: `C00000${i}` } },
-  ]),
-];
+/** Two callers per role: the decision cache is keyed by roles, scopes and purpose, so callers of one role share entries as in real traffic. */
+export const principals: BenchPrincipal[] = [1, 2].flatMap((i) => [
+  { name: `analyst-${i}`, claims: { sub: `bench-analyst-${i}`, roles: ['analyst'] } },
+  { name: `support-${i}`, claims: { sub: `bench-support-${i}`, roles: ['support'], purposes: ['customer-support'] }, purpose: 'customer-support' },
+  { name: `admin-${i}`, claims: { sub: `bench-admin-${i}`, roles: ['admin'] } },
+  { name: `customer-${i}`, claims: { sub: `bench-customer-${i}`, roles: ['customer'], customer_id: `C00000${i}` } },
+]);
 
-const STAFF = principals.filter((p) => !p.claims.roles.includes('customer')).map((p) => p.name);
-const EVERYONE = principals.map((p) => p.name);
-
-/** Whether a principal sees only its own rows (so fewer orders than a workload's `minOrders`). */
-export function ownRowsOnly(principal: BenchPrincipal): boolean {
-  return principal.claims.customer_id !== undefined;
+/** Whether a principal may see only its own rows (so fewer than an operation's `minItems`). */
+export function ownRowsOnly(name: string): boolean {
+  return principals.find((p) => p.name === name)?.claims.customer_id !== undefined;
 }
 
-/** A ratio the report prints: a gateway row against a direct row of the same run. */
-export interface Comparison {
-  label: string;
-  gateway: string;
-  direct: string;
+/** One GraphQL operation; a valid response has at least `minItems` entries at `data[list].nodes`. */
+export interface Operation {
+  name: string;
+  query: string;
+  list: string;
+  minItems: number;
 }
 
-const SMALL = `query SmallOrders {
+/** Requests of one step carry its callers' tokens in turn, one caller per request. */
+export interface Step {
+  operation: Operation;
+  principals: string[];
+}
+
+/** What one row loads: its steps are autocannon's `requests[]`, which each connection sends in turn. */
+export interface Workload {
+  name: string;
+  description: string;
+  steps: Step[];
+}
+
+const SMALL: Operation = {
+  name: 'SmallOrders',
+  list: 'orders',
+  minItems: 5,
+  query: `query SmallOrders {
   orders(first: 5) {
     nodes {
       id orderDate total
@@ -69,20 +71,14 @@ const SMALL = `query SmallOrders {
       lines { quantity product { name unitPrice } }
     }
   }
-}`;
+}`,
+};
 
-/** The sales subgraph's share of SMALL: what a client could ask sales for without the gateway. */
-const SMALL_SALES_PART = `query SmallOrdersSalesPart {
-  orders(first: 5) {
-    nodes {
-      id orderDate total
-      customer { companyName }
-      lines { quantity product { id } }
-    }
-  }
-}`;
-
-const HEAVY = `query HeavyOrders {
+const HEAVY: Operation = {
+  name: 'HeavyOrders',
+  list: 'orders',
+  minItems: 100,
+  query: `query HeavyOrders {
   orders(first: 100) {
     nodes {
       id orderDate status total
@@ -99,119 +95,70 @@ const HEAVY = `query HeavyOrders {
       shipments { status shippedAt carrier { name } trackingEvents { status occurredAt } }
     }
   }
-}`;
+}`,
+};
 
-const HEAVY_SALES_PART = `query HeavyOrdersSalesPart {
-  orders(first: 100) {
-    nodes {
-      id orderDate status total
-      customer { id companyName contactName }
-      lines { lineNumber quantity unitPrice amount product { id } }
-    }
+const CATALOG: Operation = {
+  name: 'ProductCatalog',
+  list: 'products',
+  minItems: 10,
+  query: `query ProductCatalog {
+  products(first: 20) {
+    nodes { id sku name unitPrice averageRating reviewCount reviews(first: 3) { nodes { rating title } } }
   }
-}`;
+}`,
+};
+
+const CUSTOMERS: Operation = {
+  name: 'CustomerContacts',
+  list: 'customers',
+  minItems: 10,
+  query: `query CustomerContacts {
+  customers(first: 20) { nodes { id companyName contactName email } }
+}`,
+};
+
+const SHIPMENTS: Operation = {
+  name: 'RecentShipments',
+  list: 'shipments',
+  minItems: 10,
+  query: `query RecentShipments {
+  shipments(first: 20) {
+    nodes { id status shippedAt deliveryDays carrier { name } order { id orderDate total customer { companyName } } }
+  }
+}`,
+};
+
+const named = (role: string) => principals.filter((p) => p.claims.roles.includes(role)).map((p) => p.name);
+const EVERYONE = principals.map((p) => p.name);
+// A customer may not read stock levels (INTERNAL): a denied non-null field would null the whole response.
+const STAFF = EVERYONE.filter((name) => !ownRowsOnly(name));
 
 export const workloads: Workload[] = [
   {
     name: 'small',
-    target: 'gateway',
-    measures: '5 orders with customer and line products, federated (sales + inventory)',
-    query: SMALL,
-    minOrders: 5,
-  },
-  {
-    name: 'small',
-    target: GOVERNED_GATEWAY,
-    measures: `\`small\` through the governed gateway (authenticate, introspection, authorize, mask), tokens round-robin: ${EVERYONE.join(', ')}`,
-    query: SMALL,
-    minOrders: 5,
-    principals: EVERYONE,
-  },
-  {
-    name: 'small',
-    target: GOVERNED_NO_AUDIT,
-    measures: `\`small\` through the governed gateway without its audit writer (baseline of audit on ÷ off), same callers`,
-    query: SMALL,
-    minOrders: 5,
-    principals: EVERYONE,
-  },
-  {
-    name: 'small:sales-part',
-    target: 'gateway',
-    measures: "the sales part of `small` through the gateway: one subgraph fetch, the gateway's own cost",
-    query: SMALL_SALES_PART,
-    minOrders: 5,
-  },
-  {
-    name: 'small:sales-part',
-    target: 'sales',
-    measures: 'the sales part of `small` sent to the sales subgraph directly',
-    query: SMALL_SALES_PART,
-    minOrders: 5,
+    description: `5 orders with customer and line products (sales + inventory); callers in turn: ${EVERYONE.join(', ')}`,
+    steps: [{ operation: SMALL, principals: EVERYONE }],
   },
   {
     name: 'heavy',
-    target: 'gateway',
-    measures: '100 orders with customer, line products (stock, availability, reviews) and shipments (carrier, tracking), all four subgraphs',
-    query: HEAVY,
-    minOrders: 100,
+    description: `100 orders with customer, products (availability, stock, reviews), shipments (carrier, tracking): all four subgraphs; callers: ${STAFF.join(', ')} (no customer: stock is INTERNAL)`,
+    steps: [{ operation: HEAVY, principals: STAFF }],
   },
   {
-    name: 'heavy',
-    target: GOVERNED_GATEWAY,
-    // A customer may not read stock (INTERNAL): denied non-null fields would null the whole
-    // response, so the customers are left out here rather than measured returning nothing.
-    measures: `\`heavy\` through the governed gateway, tokens round-robin: ${STAFF.join(', ')} (no customer: stock is INTERNAL)`,
-    query: HEAVY,
-    minOrders: 100,
-    principals: STAFF,
-  },
-  {
-    name: 'heavy',
-    target: GOVERNED_NO_AUDIT,
-    measures: `\`heavy\` through the governed gateway without its audit writer (baseline of audit on ÷ off), same callers`,
-    query: HEAVY,
-    minOrders: 100,
-    principals: STAFF,
-  },
-  {
-    name: 'heavy:sales-part',
-    target: 'gateway',
-    measures: "the sales part of `heavy` through the gateway: one subgraph fetch, the gateway's own cost",
-    query: HEAVY_SALES_PART,
-    minOrders: 100,
-  },
-  {
-    name: 'heavy:sales-part',
-    target: 'sales',
-    measures: 'the sales part of `heavy` sent to the sales subgraph directly',
-    query: HEAVY_SALES_PART,
-    minOrders: 100,
+    name: 'mixed',
+    description: 'seven requests in turn per connection, five operations, four roles: small as customers, catalog as analyst/customer, heavy as admins/analyst, customer contacts as support, shipments as analyst/admin, catalog as customer/support, small as staff',
+    steps: [
+      { operation: SMALL, principals: named('customer') },
+      { operation: CATALOG, principals: ['analyst-1', 'customer-1'] },
+      { operation: HEAVY, principals: [...named('admin'), 'analyst-1'] },
+      { operation: CUSTOMERS, principals: named('support') },
+      { operation: SHIPMENTS, principals: ['analyst-2', 'admin-2'] },
+      { operation: CATALOG, principals: ['customer-2', 'support-1'] },
+      { operation: SMALL, principals: ['analyst-1', 'support-2', 'admin-1'] },
+    ],
   },
 ];
 
-export const comparisons: Comparison[] = [
-  { label: 'small federated via gateway ÷ its sales part direct', gateway: 'small@gateway', direct: 'small:sales-part@sales' },
-  { label: 'small sales part via gateway ÷ direct (same query)', gateway: 'small:sales-part@gateway', direct: 'small:sales-part@sales' },
-  { label: 'heavy federated via gateway ÷ its sales part direct', gateway: 'heavy@gateway', direct: 'heavy:sales-part@sales' },
-  { label: 'heavy sales part via gateway ÷ direct (same query)', gateway: 'heavy:sales-part@gateway', direct: 'heavy:sales-part@sales' },
-];
-
-/** Governance on ÷ off: the same query through the governed and the ungoverned gateway. */
-export const governanceComparisons: { workload: string; governed: string; ungoverned: string }[] = ['small', 'heavy'].map((name) => ({
-  workload: name,
-  governed: `${name}@${GOVERNED_GATEWAY}`,
-  ungoverned: `${name}@${GATEWAY}`,
-}));
-
-/** Audit on ÷ off: the governed gateway (audit writer on) against the same pipeline without it. */
-export const auditComparisons: { workload: string; audited: string; unaudited: string }[] = ['small', 'heavy'].map((name) => ({
-  workload: name,
-  audited: `${name}@${GOVERNED_GATEWAY}`,
-  unaudited: `${name}@${GOVERNED_NO_AUDIT}`,
-}));
-
-/** How rows and comparisons name a workload: `name@target`. */
-export function workloadId(w: Pick<Workload, 'name' | 'target'>): string {
-  return `${w.name}@${w.target}`;
-}
+/** The workload the soak run loads the governed gateway with: the most varied one. */
+export const SOAK_WORKLOAD = 'mixed';
