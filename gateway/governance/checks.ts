@@ -16,6 +16,8 @@ export const GOVERNANCE_CODES = {
   INCOMPLETE_DESCRIPTOR:
     'A data-product descriptor is unreadable or lacks (or has an invalid) name, description, version (semver), serviceLevels.freshness, serviceLevels.availability or tags.',
   UNDOCUMENTED_SCHEMA: 'A data product has a type or field without a GraphQL description (every type but the root types, every field but @external ones).',
+  NOT_A_DATA_PRODUCT:
+    'A warning: a subgraph the config gives only an inline owner (no descriptor) is composed as a plain service, not as a data product: no descriptor or documentation check, absent from the catalog.',
 } as const;
 export type GovernanceCode = keyof typeof GOVERNANCE_CODES;
 
@@ -209,7 +211,19 @@ function checkDataProduct(subgraph: GovernedSubgraph, doc: DocumentNode | undefi
     coordinates,
   });
   // No descriptor: MISSING_OWNER says so, unless an inline owner marks a service that is not a data product.
-  if (!subgraph.descriptor) return [];
+  if (!subgraph.descriptor) {
+    if (!owned) return [];
+    return [
+      {
+        ...located(
+          'NOT_A_DATA_PRODUCT',
+          `Subgraph "${subgraph.name}" has an inline owner but no descriptor: it is composed as a plain service, not a data product (no descriptor or documentation check, absent from the catalog). Give it a data-product.yaml (\`descriptor:\` in the config) to publish it as one`,
+          [subgraph.origin],
+        ),
+        severity: 'warning',
+      },
+    ];
+  }
   const problems: GovernanceProblem[] = [];
   const read = inspectDataProduct(subgraph.descriptor);
   if (!read.readable && owned) {

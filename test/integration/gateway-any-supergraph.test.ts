@@ -44,6 +44,8 @@ describe('meshgate serves any Federation 2 supergraph', () => {
     expect(res.err).toContain('warning: UNCLASSIFIED_FIELD: 5 field(s) of subgraph "accounts" have no classification and get the policy default INTERNAL: Query.me, Query.users, User.id, User.name, User.username');
     expect(res.err).toContain('subgraph "products" have no classification');
     expect(res.err).toContain('subgraph "reviews" have no classification');
+    // Inline owners compose them as plain services, said out loud: no descriptor, not in the catalog.
+    for (const f of running) expect(res.err).toContain(`warning: NOT_A_DATA_PRODUCT: Subgraph "${f.name}" has an inline owner but no descriptor`);
     const sdl = fs.readFileSync(output, 'utf8');
     for (const f of running) expect(sdl).toContain(`url: "${f.url}"`);
     // The gateway start-up accepts the file only with a default classification too.

@@ -36,6 +36,8 @@ function subgraphSdl(body: string): string {
 const HEADER_LINES = 5;
 
 const owner = { team: 'Test Team', contact: 'test@meshgate.example' };
+// The fixtures are plain services with inline owners; each also gets a NOT_A_DATA_PRODUCT warning, tested once below.
+const governance = (input: Parameters<typeof checkGovernance>[0]) => checkGovernance(input).filter((p) => p.code !== 'NOT_A_DATA_PRODUCT');
 
 function subgraph(name: string, body: string, extra: Pick<GovernedSubgraph, 'descriptor' | 'owner'> = { owner }): SubgraphSchema {
   return { name, routingUrl: `http://127.0.0.1:1/${name}`, origin: `${name}.graphql`, sdl: subgraphSdl(body), ...extra };
@@ -171,7 +173,7 @@ type Thing implements Node @join__type(graph: A) @classified(level: "CONFIDENTIA
 
 describe('checkGovernance', () => {
   it('UNCLASSIFIED_FIELD: every unclassified field of every subgraph, each at its file:line', () => {
-    const problems = checkGovernance({
+    const problems = governance({
       subgraphs: [
         subgraph('alpha', 'type Query { a: String b: Int @classified(level: "PUBLIC") }\ntype T {\n  x: Int\n  y: Int\n}'),
         subgraph('beta', 'type Query @classified(level: "PUBLIC") { c: String }\ntype U { z: Int }'),
@@ -186,7 +188,7 @@ describe('checkGovernance', () => {
   });
 
   it('with a policy default classification, unclassified fields are one warning per subgraph listing them, not errors', () => {
-    const problems = checkGovernance({
+    const problems = governance({
       subgraphs: [subgraph('alpha', 'type Query { a: String b: Int @classified(level: "PUBLIC") }\ntype T { x: Int }')],
       defaultClassification: 'INTERNAL',
     });
@@ -198,7 +200,7 @@ describe('checkGovernance', () => {
   });
 
   it('INVALID_CLASSIFICATION: unknown levels and categories, type-level ones reported once, at the directive', () => {
-    const problems = checkGovernance({
+    const problems = governance({
       subgraphs: [
         subgraph(
           'alpha',
@@ -215,7 +217,7 @@ describe('checkGovernance', () => {
   });
 
   it('PERSONAL_DATA_WITHOUT_CATEGORY: fields named as personal data at CONFIDENTIAL or above need a category', () => {
-    const problems = checkGovernance({
+    const problems = governance({
       subgraphs: [
         subgraph(
           'alpha',
@@ -258,7 +260,7 @@ type Person @classified(level: "CONFIDENTIAL") {
       fs.writeFileSync(path.join(dir, 'none.yaml'), 'name: none\n');
       fs.writeFileSync(path.join(dir, 'broken.yaml'), 'owner: [\n');
       const body = 'type Query @classified(level: "PUBLIC") { a: String }';
-      const problems = checkGovernance({
+      const problems = governance({
         subgraphs: [
           subgraph('ok', body, { descriptor: path.join(dir, 'ok.yaml') }),
           subgraph('inline', body, { owner }),
@@ -325,7 +327,10 @@ describe('composeSupergraph governs', () => {
       const warnings: string[] = [];
       const sdl = await composeFromConfig([config], { defaultClassification: 'INTERNAL', onWarning: (w) => warnings.push(w.message) });
       expect(sdl).toContain('hello: String');
-      expect(warnings).toEqual(['1 field(s) of subgraph "alpha" have no classification and get the policy default INTERNAL: Query.hello']);
+      expect(warnings).toEqual([
+        '1 field(s) of subgraph "alpha" have no classification and get the policy default INTERNAL: Query.hello',
+        expect.stringMatching(/^Subgraph "alpha" has an inline owner but no descriptor: it is composed as a plain service, not a data product/),
+      ]);
       // A schema file without a descriptor in the config gets the data-product.yaml beside it.
       const [loaded] = await loadSubgraphSchemas([{ ...config, owner: undefined }]);
       expect(loaded.descriptor).toBe(path.join(dir, 'data-product.yaml'));
