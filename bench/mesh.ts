@@ -7,7 +7,7 @@ import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placeme
 import type { BenchAuditStats } from './gateway-process';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
 import { issueTokens, type TokenIssuer } from './tokens';
-import { BARE, GATEWAYS, GOVERNED, MESHGATE, principals, type GatewayName } from './workloads';
+import { BARE, GATEWAYS, GOVERNED, MESHGATE, principals, UNAUDITED, type GatewayName } from './workloads';
 
 export const LOAD_GENERATOR = 'load-generator';
 
@@ -110,6 +110,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     gateways = await startAll([
       startGateway(BARE, 'bare-gateway-process.ts'),
       startGateway(MESHGATE, 'gateway-process.ts'),
+      // The same pipeline without an audit writer: what the audit step costs.
+      startGateway(UNAUDITED, 'gateway-process.ts', { BENCH_GOVERNANCE: JSON.stringify({ auth: { jwks_file: tokens.jwksFile } }) }),
       // The full pipeline with default settings (policies/policy.yaml, enforce), tokens verified
       // with this run's key set, and an audit writer as `meshgate gateway` builds it (SQLite in the run's folder).
       startGateway(GOVERNED, 'gateway-process.ts', {

@@ -4,7 +4,7 @@ import type { Row } from './aggregate';
 import type { Report } from './harness';
 import type { Failures } from './load';
 import { LOAD_GENERATOR } from './mesh';
-import { BARE, GATEWAY_LABELS, GATEWAYS, GOVERNED, type GatewayName } from './workloads';
+import { BARE, GATEWAY_LABELS, GATEWAYS, GOVERNED, UNAUDITED, type GatewayName } from './workloads';
 
 /** A process at or above this share of one core is taken as saturating it. */
 const SATURATED_PERCENT = 85;
@@ -39,6 +39,16 @@ export function boundBy(report: Pick<Report, 'pinned'>, r: Row): string {
 export function summaryLine(report: Pick<Report, 'rows'>): string {
   const governed = report.rows.filter((r) => r.gateway === GOVERNED);
   return `governed/bare throughput: ${governed.map((r) => `${r.workload} ${fixed(r.vsBare.throughput, 2)}`).join(', ')}`;
+}
+
+/** What the audit step costs, per workload: governed ÷ unaudited requests/s, and events the store gained per measured second. */
+export function auditCost(report: Pick<Report, 'rows'>): { workload: string; throughputOnOff: number; eventsPerSec: number }[] {
+  return report.rows
+    .filter((r) => r.gateway === GOVERNED)
+    .map((r) => {
+      const off = report.rows.find((o) => o.gateway === UNAUDITED && o.workload === r.workload);
+      return { workload: r.workload, throughputOnOff: off ? r.requestsPerSec / off.requestsPerSec : NaN, eventsPerSec: (r.audit?.events ?? 0) / r.durationSec };
+    });
 }
 
 function rowCells(report: Report, r: Row, firstOfWorkload: boolean): string[] {
@@ -80,10 +90,13 @@ export function formatReport(report: Report): string {
     `placement  ${report.placement}`,
     `settings   scale ${settings.scale}, ${settings.connections} connections, ${settings.rounds} rounds (order: ${report.order.map((o) => o.join(' → ')).join('; ')}), ` +
       `${settings.warmupSec} s warm-up (first round) + ${settings.durationSec} s measured per row`,
-    'subgraphs  unsigned for all three gateways (plain @apollo/gateway cannot sign); development mode',
+    'subgraphs  unsigned for every gateway (plain @apollo/gateway cannot sign); development mode',
     '',
     table(rows, (i) => !leftAligned.has(i)),
     ...soak,
+    '',
+    `audit on ÷ off (governed ÷ unaudited req/s): ${auditCost(report).map((a) => `${a.workload} ${fixed(a.throughputOnOff, 2)}`).join(', ')}`,
+    `audit events written per second (governed): ${auditCost(report).map((a) => `${a.workload} ${fixed(a.eventsPerSec, 0)}`).join(', ')}`,
     '',
     'targets (reported, not enforced):',
     ...report.targets.map((t) => `  ${t.met ? 'met   ' : 'missed'}  ${t.name}: ${t.detail}`),
@@ -102,5 +115,5 @@ export function formatReport(report: Report): string {
 /** latest.json: the report without per-response latencies. */
 export function writeJson(report: Report, file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify({ ...report, summary: summaryLine(report) }, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ ...report, auditCost: auditCost(report), summary: summaryLine(report) }, null, 2)}\n`);
 }

@@ -1,6 +1,6 @@
 import { graphqlBody, probe, type Probe } from './load';
 import type { Mesh } from './mesh';
-import { GATEWAYS, GOVERNED, ownRowsOnly, type GatewayName, type Operation, type Workload } from './workloads';
+import { GATEWAYS, GOVERNED, ownRowsOnly, readsTokens, type GatewayName, type Operation, type Workload } from './workloads';
 
 /** Why a response is not valid data for an operation, or undefined when it is. */
 function problemWith({ status, body }: Probe, operation: Operation, minItems: number): string | undefined {
@@ -26,7 +26,7 @@ export const sizeKey = (gateway: GatewayName, workload: string) => `${workload}@
 /**
  * Sends every distinct request of the workloads once to every gateway and throws unless each
  * returns the expected data without any error: a benchmark of failing requests measures nothing.
- * The governed gateway gets each operation once per caller (its answer depends on the caller);
+ * The governed gateways get each operation once per caller (their answer depends on the caller);
  * the others, which ignore the token, each operation once. `onGoverned` counts requests the
  * governed gateway was sent.
  */
@@ -36,7 +36,7 @@ export async function verifyWorkloads(mesh: Mesh, workloads: Workload[], onGover
   const sizes: ResponseSizes = new Map();
   const pairs = workloads.flatMap((w) => w.steps.flatMap((step) => step.principals.map((principal) => ({ workload: w.name, operation: step.operation, principal }))));
   for (const gateway of GATEWAYS) {
-    const keyOf = (p: (typeof pairs)[number]) => (gateway === GOVERNED ? `${p.operation.name} ${p.principal}` : p.operation.name);
+    const keyOf = (p: (typeof pairs)[number]) => (readsTokens(gateway) ? `${p.operation.name} ${p.principal}` : p.operation.name);
     const distinct = [...new Map(pairs.map((p) => [keyOf(p), p])).values()];
     if (gateway === GOVERNED) onGoverned(distinct.length);
     const bytes = new Map(

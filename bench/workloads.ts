@@ -1,19 +1,25 @@
 /**
- * The three gateways the benchmark compares, on the same supergraph and the same subgraphs:
- * plain `@apollo/gateway` + `@apollo/server` with default settings, Meshgate without a request
- * pipeline, and Meshgate with the full pipeline and an audit writer.
+ * The gateways the benchmark compares, on the same supergraph and the same subgraphs: plain
+ * `@apollo/gateway` + `@apollo/server` with default settings, Meshgate without a request
+ * pipeline, Meshgate with the full pipeline but no audit writer (the baseline of audit on ÷ off),
+ * and Meshgate with the full pipeline and an audit writer.
  */
 export const BARE = 'bare';
 export const MESHGATE = 'meshgate';
+export const UNAUDITED = 'unaudited';
 export const GOVERNED = 'governed';
-export const GATEWAYS = [BARE, MESHGATE, GOVERNED] as const;
+export const GATEWAYS = [BARE, MESHGATE, UNAUDITED, GOVERNED] as const;
 export type GatewayName = (typeof GATEWAYS)[number];
 
 export const GATEWAY_LABELS: Record<GatewayName, string> = {
   [BARE]: '@apollo/gateway + @apollo/server, defaults',
   [MESHGATE]: 'Meshgate, governance off',
+  [UNAUDITED]: 'Meshgate, governed without the audit step (authenticate, authorize, mask)',
   [GOVERNED]: 'Meshgate, governed (authenticate, authorize, mask, audit to SQLite)',
 };
+
+/** Gateways that read the caller's token: their answers depend on who asks. */
+export const readsTokens = (gateway: GatewayName) => gateway === GOVERNED || gateway === UNAUDITED;
 
 /**
  * A caller: the claims of its bearer token (signed per run, see tokens.ts) and the purpose it

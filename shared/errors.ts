@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger';
 
 /**
  * Every error code Meshgate emits, defined once with what it means. GraphQL errors carry the
@@ -75,4 +76,14 @@ export function graphqlError(code: ErrorCode, message: string, extensions: Recor
 
 export function badUserInput(message: string, argumentName?: string) {
   return graphqlError('BAD_USER_INPUT', message, argumentName ? { argumentName } : {});
+}
+
+/** Known failures keep their code; anything else is an internal error, masked for the caller. */
+export function maskUnexpectedError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: error }, 'unexpected error');
+    return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
 }

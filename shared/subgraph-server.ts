@@ -2,10 +2,9 @@ import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLFormattedError } from 'graphql';
 import type { Database } from './db';
 import { typeDefsOf, type Domain, type DomainContext } from './domain';
-import { MeshgateError } from './errors';
+import { maskUnexpectedError, MeshgateError } from './errors';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from './http';
 import { createLogger, type Logger } from './logger';
 import { ANONYMOUS, type Principal } from './principal';
@@ -19,16 +18,6 @@ export interface SubgraphService {
   /** Binds the port (0 = any free port) and returns the base URL; GraphQL is at `${url}/graphql`. */
   listen(port?: number, host?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** Known failures keep their code; anything else is an internal error, masked for the caller. */
-export function maskUnexpectedError(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-    logger.error({ err: error }, 'unexpected error in resolver');
-    return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  };
 }
 
 export interface SubgraphServiceOptions {

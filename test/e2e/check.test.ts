@@ -108,7 +108,7 @@ describe.each(dialects)('meshgate check with the audit trail on %s', (dialect: D
     expect(report).toMatchObject({ subgraph: 'inventory', schema: file, safe: false, composition: { ok: true }, lowered: [], usage: { consulted: true } });
     const removal = report.changes.find((c: any) => c.type === 'FIELD_REMOVED');
     expect(removal).toMatchObject({ criticality: 'BREAKING', path: 'Product.quantityPerUnit', coordinates: ['Product.quantityPerUnit'], blocking: true });
-    expect(removal.clients).toEqual([{ client: 'storefront', coordinates: ['Product.quantityPerUnit'], events: 1, lastUsed: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) }]);
+    expect(removal.clients).toEqual([{ client: 'storefront', coordinates: ['Product.quantityPerUnit'], events: 1, values: 2, lastUsed: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) }]);
   }, 120_000);
 });
 

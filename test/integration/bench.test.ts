@@ -52,6 +52,11 @@ describe('npm run bench', () => {
     expect(report.auditCheck.writer).toMatchObject({ queued: 0, rejected: 0, failedBatches: 0 });
     expect(report.targets.find((t) => t.name.startsWith('audit events == requests'))?.met).toBe(true);
 
+    // What the audit step costs: governed ÷ unaudited throughput and events written per second, per workload.
+    expect((report as any).auditCost.map((a: any) => a.workload)).toEqual(workloads.map((w) => w.name));
+    for (const a of (report as any).auditCost) expect(a.throughputOnOff, a.workload).toBeGreaterThan(0);
+    expect(stdout).toMatch(/^audit on ÷ off \(governed ÷ unaudited req\/s\): small \d+\.\d\d, heavy \d+\.\d\d, mixed \d+\.\d\d$/m);
+    expect(stdout).toMatch(/^audit events written per second \(governed\): small \d+, heavy \d+, mixed \d+$/m);
     expect(stdout).toMatch(/^mixed\s+bare\s/m);
     expect(stdout).toContain('targets (reported, not enforced):');
   }, 250_000);
