@@ -19,6 +19,8 @@ export interface BenchOptions extends LoadSettings {
   pin: boolean;
   /** After the rounds, load the governed gateway alone this long and compare its RSS (--soak: 300). */
   soakSec?: number;
+  /** `--cpu-prof DIR`: every gateway process writes a V8 CPU profile under DIR/<gateway>/ when it stops. */
+  cpuProfDir?: string;
   workloads?: Workload[];
   /** Progress messages. */
   log?: (line: string) => void;
@@ -78,7 +80,7 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
   let mesh: Mesh | undefined;
   try {
     log(`starting the subgraphs (fresh demo data at scale ${options.scale}) and the gateways: ${GATEWAYS.join(', ')}…`);
-    mesh = await startMesh({ scale: options.scale, dataDir, placement, signal: options.signal });
+    mesh = await startMesh({ scale: options.scale, dataDir, placement, cpuProfDir: options.cpuProfDir, signal: options.signal });
     let governedRequests = 0;
     const onGoverned = (n: number) => (governedRequests += n);
     log('verifying every request of every workload through every gateway…');

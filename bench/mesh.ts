@@ -16,6 +16,8 @@ export interface MeshOptions {
   /** Where the subgraphs seed their fresh SQLite files, the supergraph and token keys are written, and the audit store lives. */
   dataDir: string;
   placement: Placement;
+  /** Write a V8 CPU profile of each gateway process here (one sub-folder per gateway), when it stops. */
+  cpuProfDir?: string;
   signal?: AbortSignal;
 }
 
@@ -102,8 +104,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       startService({
         name,
         script: path.join(__dirname, script),
-        env: { ...env, ...extra, BENCH_SUPERGRAPH_FILE: supergraphFile },
-        wrap: (argv) => onCpu(options.placement, GATEWAY_CPU, argv),
+        env: {
+          ...env,
+          ...extra,
+          BENCH_SUPERGRAPH_FILE: supergraphFile,
+        },
+        // Node refuses --cpu-prof in NODE_OPTIONS: it goes right after the node binary.
+        wrap: ([node, ...rest]) => onCpu(options.placement, GATEWAY_CPU, options.cpuProfDir ? [node, '--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, name)}`, ...rest] : [node, ...rest]),
         readyTimeoutMs: 60_000,
         signal: options.signal,
       });

@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--soak] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--no-pin] [--out FILE]`
+// `npm run bench -- [--quick] [--soak] [--cpu-prof DIR] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--no-pin] [--out FILE]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchmark, type BenchOptions } from './harness';
@@ -29,6 +29,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
       'max-requests': { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   // --quick: 2 rounds × 9 rows of 2 s (1 s warm-up in the first) on a small data set: well under two minutes.
@@ -44,6 +45,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
     maxRequests: Math.max(1, Math.round(numberFlag(values['max-requests'], 'max-requests', 200_000))),
     pin: !values['no-pin'],
     ...(soakSec && { soakSec }),
+    ...(values['cpu-prof'] && { cpuProfDir: path.resolve(values['cpu-prof']) }),
     resultsFile: path.resolve(values.out ?? DEFAULT_RESULTS_FILE),
   };
 }
