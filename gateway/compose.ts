@@ -75,15 +75,22 @@ export async function introspectSubgraph(name: string, url: string, timeoutMs = 
 export const DESCRIPTOR_FILE = 'data-product.yaml';
 
 /**
- * Reads each subgraph's schema from its file, or from the running service, with its descriptor
- * and inline owner. A subgraph whose config names neither a descriptor nor an owner, and whose
- * schema is a file, gets the `data-product.yaml` beside that file (a domain folder's layout).
+ * Where a subgraph's descriptor is: the config's `descriptor:`, else, for a subgraph with no
+ * inline owner whose schema is a file, the `data-product.yaml` beside that file (a domain folder's layout).
  */
+export function descriptorOf(s: SubgraphConfig): string | undefined {
+  if (s.descriptor) return s.descriptor;
+  if (!s.owner && 'file' in s.schema) return path.join(path.dirname(s.schema.file), DESCRIPTOR_FILE);
+  return undefined;
+}
+
+/** Reads each subgraph's schema from its file, or from the running service, with its descriptor (`descriptorOf`) and inline owner. */
 export async function loadSubgraphSchemas(subgraphs: SubgraphConfig[]): Promise<SubgraphSchema[]> {
   return Promise.all(
     subgraphs.map(async (s): Promise<SubgraphSchema> => {
       const governance: Pick<SubgraphSchema, 'descriptor' | 'owner'> = {};
-      if (s.descriptor) governance.descriptor = s.descriptor;
+      const descriptor = descriptorOf(s);
+      if (descriptor) governance.descriptor = descriptor;
       if (s.owner) governance.owner = s.owner;
       if ('file' in s.schema) {
         let sdl: string;
@@ -92,7 +99,6 @@ export async function loadSubgraphSchemas(subgraphs: SubgraphConfig[]): Promise<
         } catch {
           throw new MeshgateError('CONFIG_INVALID', `subgraph "${s.name}": cannot read schema file ${s.schema.file}`, { subgraph: s.name });
         }
-        if (!s.descriptor && !s.owner) governance.descriptor = path.join(path.dirname(s.schema.file), DESCRIPTOR_FILE);
         return { name: s.name, routingUrl: s.routingUrl, origin: path.relative(process.cwd(), s.schema.file) || s.schema.file, sdl, ...governance };
       }
       const sdl = await introspectSubgraph(s.name, s.schema.subgraphUrl);

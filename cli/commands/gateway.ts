@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { composeFromConfig, formatProblems } from '../../gateway/compose';
+import { composeFromConfig, descriptorOf, formatProblems } from '../../gateway/compose';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
@@ -99,7 +99,7 @@ export async function setUpGateway(flags: { supergraph?: string; config?: string
   const supergraphSdl = await load();
   const reloader = reloaderFor({ supergraphFile: flags.supergraph, config }, load, logger ?? createLogger('gateway'));
   // Descriptors are read again with each supergraph the gateway loads: a reload may add a domain.
-  const products = () => (configFile ? productsOfSubgraphs(loadConfig(configFile).subgraphs) : []);
+  const products = () => (configFile ? productsOfSubgraphs(loadConfig(configFile).subgraphs.map((s) => ({ name: s.name, descriptor: descriptorOf(s) }))) : []);
   const catalog = catalogApi({ products, store: store.open, sink: audit, policy, logger });
   const timeouts = subgraphTimeouts(config?.settings.subgraphs, subgraphsOfSupergraph(supergraphSdl).map((s) => s.name));
   return { supergraphSdl, reloader, plugins, auditApi: api, catalogApi: catalog, close: () => audit.close(), metrics, timeouts };
