@@ -14,7 +14,8 @@ function list(claims: JWTPayload, name: string): string[] {
   const value = claims[name];
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  // A copy: verified claims are cached and shared by every request presenting the same token.
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...value];
   throw unauthenticated('TOKEN_CLAIMS', `the token's "${name}" claim must be a list of strings or a space-separated string`);
 }
 
