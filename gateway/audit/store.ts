@@ -3,8 +3,10 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { createDb, insertInChunks, migrateToLatest, type Database, type Migration } from '../../shared/db';
 import { MeshgateError } from '../../shared/errors';
-import { eventHash, GENESIS_HASH, normaliseEvent, signedHeadMac } from './hash';
-import { INDEX_TABLES, indexRowsOf, type IndexRows } from './index-rows';
+import { extendChain, signedHead } from './chain-rows';
+import { GENESIS_HASH, normaliseEvent } from './hash';
+import { INDEX_TABLES } from './index-rows';
+import { appendSqlite } from './sqlite-append';
 import * as initial from './migrations/001_initial';
 import * as signedHeads from './migrations/002_signed_heads';
 import { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA } from './settings';
@@ -47,7 +49,8 @@ export interface StoredAuditEvent extends AuditEvent {
 }
 
 /**
- * The append-only, hash-chained audit store (knex; SQLite or PostgreSQL, same code).
+ * The append-only, hash-chained audit store (knex; SQLite or PostgreSQL, same rows and chain; on
+ * SQLite appends run on the raw connection, see `appendSqlite`).
  *
  * Concurrency design: ONE CHAIN PER WRITER. Each store instance appends to its own chain (the
  * replica id, `MESHGATE_REPLICA_ID`, or a random id per process), with a per-chain sequence
@@ -80,6 +83,7 @@ export class AuditStore implements AuditAppender {
     if (events.length === 0) return;
     const seen = new Set<string>();
     const batch = events.map(normaliseEvent).filter((e) => !seen.has(e.id) && seen.add(e.id));
+    if (this.db.dialect === 'sqlite') return appendSqlite(this.db, this.chain, batch, this.signingKey);
     const isPg = this.db.dialect === 'postgres';
     await this.knex.transaction(async (trx) => {
       const existing = new Set<string>();
@@ -92,27 +96,13 @@ export class AuditStore implements AuditAppender {
       await trx('chains').insert({ chain: this.chain, seq: 0, hash: GENESIS_HASH }).onConflict('chain').ignore();
       const headQuery = trx('chains').where({ chain: this.chain }).first('seq', 'hash');
       const head = await (isPg ? headQuery.forUpdate() : headQuery);
-      let seq = Number(head.seq);
-      let prevHash: string = head.hash;
-      const eventRows: object[] = [];
-      const index: IndexRows = { field_usage: [], entity_keys: [] };
-      for (const event of fresh) {
-        seq += 1;
-        const hash = eventHash({ chain: this.chain, seq, prevHash, event });
-        eventRows.push(eventToRow(event, this.chain, seq, prevHash, hash));
-        prevHash = hash;
-        const rows = indexRowsOf(event);
-        for (const table of INDEX_TABLES) index[table].push(...rows[table]);
-      }
+      const { eventRows, index, seq, hash: prevHash } = extendChain(this.chain, head, fresh);
       await insertInChunks(trx, 'events', eventRows);
       for (const table of INDEX_TABLES) await insertInChunks(trx, table, index[table]);
       await trx('chains').where({ chain: this.chain }).update({ seq, hash: prevHash });
       if (this.signingKey) {
-        const head = { chain: this.chain, seq, hash: prevHash, signedAt: new Date().toISOString() };
-        await trx('signed_heads')
-          .insert({ chain: head.chain, seq: head.seq, hash: head.hash, signed_at: head.signedAt, mac: signedHeadMac(head, this.signingKey) })
-          .onConflict('chain')
-          .merge();
+        const signed = signedHead(this.chain, seq, prevHash, this.signingKey);
+        await trx('signed_heads').insert(signed).onConflict('chain').merge();
       }
     });
   }
@@ -191,31 +181,6 @@ export function lazyAuditStore(config: AuditStoreConfig = auditStoreConfigFromEn
       opening = null;
       if (store) await store.close();
     },
-  };
-}
-
-function eventToRow(e: AuditEvent, chain: string, seq: number, prevHash: string, hash: string) {
-  return {
-    id: e.id,
-    chain,
-    seq,
-    time: e.time,
-    request_id: e.requestId,
-    subject: e.subject,
-    roles: JSON.stringify(e.roles),
-    client_name: e.clientName,
-    client_version: e.clientVersion,
-    purpose: e.purpose,
-    operation_name: e.operationName,
-    operation_signature: e.operationSignature,
-    operation_hash: e.operationHash,
-    subgraphs: JSON.stringify(e.subgraphs),
-    outcome: e.outcome,
-    error_codes: JSON.stringify(e.errorCodes),
-    latency_ms: e.latencyMs,
-    fields: JSON.stringify(e.fields),
-    prev_hash: prevHash,
-    hash,
   };
 }
 

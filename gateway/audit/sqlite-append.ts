@@ -1,0 +1,83 @@
+import type { Database as Sqlite, Statement } from 'better-sqlite3';
+import type { Database } from '../../shared/db';
+import { extendChain, signedHead } from './chain-rows';
+import { GENESIS_HASH } from './hash';
+import { INDEX_TABLES } from './index-rows';
+import type { AuditEvent } from './types';
+
+/**
+ * The SQLite append: the same statements and rows as the knex path, but run synchronously on
+ * better-sqlite3's connection with statements prepared once per connection. Through knex every
+ * batch re-prepared a multi-row INSERT of a new shape and paid knex's per-query connection and
+ * promise overhead for each of its ~8 statements: the dearest part of auditing a request.
+ * The pool has one connection, so holding it keeps every other query out, as knex's transaction did.
+ * These statements bypass knex, so `Database.statements()` does not count them.
+ */
+export async function appendSqlite(db: Database, chain: string, batch: AuditEvent[], signingKey?: string): Promise<void> {
+  const client = db.knex.client;
+  const conn: Sqlite = await client.acquireConnection();
+  try {
+    const sql = statementsOf(conn);
+    conn.transaction(() => writeBatch(sql, chain, batch, signingKey))();
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** One transaction's work (better-sqlite3 rolls it back if this throws). */
+function writeBatch(sql: Statements, chain: string, batch: AuditEvent[], signingKey?: string): void {
+  // Idempotent per event id: a retried batch whose earlier commit was applied writes nothing twice.
+  const fresh = batch.filter((e) => sql.get('SELECT 1 FROM "events" WHERE "id" = ?').get(e.id) === undefined);
+  if (fresh.length === 0) return;
+  sql.get('INSERT INTO "chains" ("chain", "seq", "hash") VALUES (?, 0, ?) ON CONFLICT ("chain") DO NOTHING').run(chain, GENESIS_HASH);
+  const head = sql.get('SELECT "seq", "hash" FROM "chains" WHERE "chain" = ?').get(chain) as { seq: number; hash: string };
+  const { eventRows, index, seq, hash } = extendChain(chain, head, fresh);
+  insertRows(sql, 'events', eventRows);
+  for (const table of INDEX_TABLES) insertRows(sql, table, index[table]);
+  sql.get('UPDATE "chains" SET "seq" = ?, "hash" = ? WHERE "chain" = ?').run(seq, hash, chain);
+  if (signingKey) {
+    const row = signedHead(chain, seq, hash, signingKey);
+    sql
+      .get('INSERT INTO "signed_heads" ("chain", "seq", "hash", "signed_at", "mac") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("chain") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash", "signed_at" = excluded."signed_at", "mac" = excluded."mac"')
+      .run(row.chain, row.seq, row.hash, row.signed_at, row.mac);
+  }
+}
+
+/** Rows of one shape (the first row's columns), one prepared single-row INSERT each. */
+function insertRows(sql: Statements, table: string, rows: object[]): void {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
+  const insert = sql.get(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+  for (const row of rows) {
+    if (Object.keys(row).length !== columns.length) throw new Error(`audit ${table} rows differ in shape: ${Object.keys(row).join(', ')} vs ${columns.join(', ')}`);
+    insert.run(columns.map((c) => bindable((row as Record<string, unknown>)[c])));
+  }
+}
+
+/** Values as knex binds them for better-sqlite3 (undefined is NULL with useNullAsDefault). */
+function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.valueOf();
+  if (typeof value === 'boolean') return Number(value);
+  return value;
+}
+
+interface Statements {
+  get(sql: string): Statement;
+}
+
+const prepared = new WeakMap<Sqlite, Map<string, Statement>>();
+
+/** Statements prepared once per connection, by SQL text. */
+function statementsOf(conn: Sqlite): Statements {
+  let cache = prepared.get(conn);
+  if (!cache) prepared.set(conn, (cache = new Map()));
+  const statements = cache;
+  return {
+    get(sql) {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = conn.prepare(sql)));
+      return statement;
+    },
+  };
+}
