@@ -1,6 +1,7 @@
 import { HeaderMap, type ApolloServerOptions, type GraphQLRequestContext, type GraphQLResponse } from '@apollo/server';
 import type { ErrorCode } from '../../shared/errors';
-import { estimateCost } from '../limits/cost';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { estimateCost, type CostOptions } from '../limits/cost';
 import { restoreLimitCode } from '../limits/refusal';
 import { DEFAULT_LIMITS, type LimitSettings } from '../limits/settings';
 import { loadTrustedDocuments } from '../limits/trusted-documents';
@@ -29,6 +30,7 @@ function refusal(code: ErrorCode, message: string): GraphQLResponse {
 export function useLimits(settings: LimitSettings = DEFAULT_LIMITS): LimitsStep {
   const trusted = settings.trustedDocuments ? loadTrustedDocuments(settings.trustedDocuments) : undefined;
   const trustedHint = 'only the operations registered in meshgate.limits.trustedDocuments run';
+  const costOf = createCostCache();
 
   return {
     name: 'limits',
@@ -66,7 +68,7 @@ export function useLimits(settings: LimitSettings = DEFAULT_LIMITS): LimitsStep 
               return refusal('OPERATION_NOT_FOUND', name ? `the document has no operation named "${name}"` : 'the document has several operations: name the one to run in operationName');
             }
             if (trusted && !trusted.has(sourceHash!)) return refusal('OPERATION_NOT_TRUSTED', `operation ${sourceHash} is not trusted: ${trustedHint}`);
-            const cost = estimateCost({ schema: rc.schema, document: rc.document, operation: rc.operation, variables: rc.request.variables ?? {}, defaultPageSize: settings.defaultPageSize });
+            const cost = costOf({ schema: rc.schema, document: rc.document!, operation: rc.operation, variables: rc.request.variables ?? {}, defaultPageSize: settings.defaultPageSize });
             if (cost > settings.maxCost) {
               return refusal('COST_LIMIT_EXCEEDED', `the operation's estimated cost is ${cost} (fields times the page sizes above them); the limit is ${settings.maxCost} (meshgate.limits.maxCost)`);
             }
@@ -82,6 +84,26 @@ export function useLimits(settings: LimitSettings = DEFAULT_LIMITS): LimitsStep 
         };
       },
     },
+  };
+}
+
+/**
+ * `estimateCost`, remembered per schema, document and operation node when the operation declares
+ * no variables: its cost then depends on the document alone, and Apollo hands every request with
+ * the same query text the same parsed document. The document is part of the key because a pruned
+ * copy (authorize) may share the operation node while its fragments differ.
+ */
+function createCostCache(): (options: CostOptions) => number {
+  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, WeakMap<OperationDefinitionNode, number>>>();
+  return (options) => {
+    if (options.operation.variableDefinitions?.length) return estimateCost(options);
+    let byDocument = bySchema.get(options.schema);
+    if (!byDocument) bySchema.set(options.schema, (byDocument = new WeakMap()));
+    let costs = byDocument.get(options.document);
+    if (!costs) byDocument.set(options.document, (costs = new WeakMap()));
+    let cost = costs.get(options.operation);
+    if (cost === undefined) costs.set(options.operation, (cost = estimateCost(options)));
+    return cost;
   };
 }
 

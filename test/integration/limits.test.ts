@@ -148,6 +148,18 @@ describe('abuse limits', () => {
     await expectRefused('query Orders($n: Int = 25) { customers(first: 10) { nodes { orders(first: $n) { nodes { id } } } } }', 'COST_LIMIT_EXCEEDED');
   });
 
+  it('costs a repeated operation the same from the cache, and an operation with variables afresh each time', async () => {
+    // Variable-free operations are costed once per parsed document; the refusal must not change.
+    const fixed = '{ customers(first: 10) { nodes { orders(first: 25) { nodes { id } } } } }';
+    for (let i = 0; i < 3; i++) expect(await expectRefused(fixed, 'COST_LIMIT_EXCEEDED')).toContain('estimated cost is 521');
+    await expectServed('{ customers(first: 10) { nodes { orders(first: 24) { nodes { id } } } } }');
+    // Same document, new variables: never a cached cost.
+    const query = 'query Orders($n: Int) { customers(first: 10) { nodes { orders(first: $n) { nodes { id } } } } }';
+    await expectServed(query, { variables: { n: 24 } });
+    expect(await expectRefused(query, 'COST_LIMIT_EXCEEDED', { variables: { n: 25 } })).toContain('estimated cost is 521');
+    await expectServed(query, { variables: { n: 1 } });
+  });
+
   it('refuses 100 × 100 × 100 items before any subgraph is called, on the default limits too', async () => {
     const cube = '{ suppliers(first: 100) { nodes { products(first: 100) { nodes { reviews(first: 100) { nodes { rating } } } } } } }';
     expect(await expectRefused(cube, 'COST_LIMIT_EXCEEDED')).toContain('estimated cost is 2020201');
