@@ -41,6 +41,15 @@ export function summaryLine(report: Pick<Report, 'rows'>): string {
   return `governed/bare throughput: ${governed.map((r) => `${r.workload} ${fixed(r.vsBare.throughput, 2)}`).join(', ')}`;
 }
 
+/**
+ * CPU the gateway spent per response, in ms: its cost even where the subgraphs' core, not the
+ * gateway, bounds throughput (then req/s hardly differs between gateways, but this does).
+ */
+export function gatewayCpuMsPerRequest(r: Row): number {
+  const percent = r.cpuPercent[r.gateway];
+  return percent === undefined || r.requestsPerSec === 0 ? NaN : (percent * 10) / r.requestsPerSec;
+}
+
 /** What the audit step costs, per workload: governed ÷ unaudited requests/s, and events the store gained per measured second. */
 export function auditCost(report: Pick<Report, 'rows'>): { workload: string; throughputOnOff: number; eventsPerSec: number }[] {
   return report.rows
@@ -65,6 +74,7 @@ function rowCells(report: Report, r: Row, firstOfWorkload: boolean): string[] {
     fixed(r.sqlPerRequest, 1),
     fixed(r.responseKB, 1),
     String(r.cpuPercent[r.gateway] ?? '?'),
+    fixed(gatewayCpuMsPerRequest(r), 1),
     boundBy(report, r),
     r.audit ? `${r.audit.events}/${r.audit.requests}` : '',
     String(failedResponses(r.failures)),
@@ -74,7 +84,7 @@ function rowCells(report: Report, r: Row, firstOfWorkload: boolean): string[] {
 /** The report as text: settings, one row per workload and gateway, the targets, then the legend. */
 export function formatReport(report: Report): string {
   const { machine, settings } = report;
-  const header = ['workload', 'gateway', 'requests', 'req/s', '×bare', 'p50 ms', 'p99 ms', 'p99 ×bare', 'peak RSS MB', 'SQL/req', 'KB/resp', 'gw CPU%', 'bound by', 'audit/req', 'failed'];
+  const header = ['workload', 'gateway', 'requests', 'req/s', '×bare', 'p50 ms', 'p99 ms', 'p99 ×bare', 'peak RSS MB', 'SQL/req', 'KB/resp', 'gw CPU%', 'gw ms/req', 'bound by', 'audit/req', 'failed'];
   const rows = [header, ...report.rows.map((r, i) => rowCells(report, r, i === 0 || report.rows[i - 1].workload !== r.workload))];
   const leftAligned = new Set([0, 1, header.indexOf('bound by')]);
   const soak = report.soak
@@ -108,6 +118,7 @@ export function formatReport(report: Report): string {
     'req/s, p50, p99: all rounds together; ×bare: ÷ the bare row of the workload. peak RSS: highest VmRSS sampled',
     'during the row. SQL/req: all subgraphs per request sent. gw CPU%: the gateway under load, % of one core;',
     'bound by: a core at ≥85% (CPU1 = the gateway alone; CPU0 = subgraphs + load generator, busiest named).',
+    'gw ms/req: the gateway\'s CPU time per response (gw CPU% ÷ req/s), its cost whatever bounds throughput.',
     'audit/req: events the store gained ÷ requests sent in the measured runs.',
   ].join('\n');
 }
@@ -115,5 +126,5 @@ export function formatReport(report: Report): string {
 /** latest.json: the report without per-response latencies. */
 export function writeJson(report: Report, file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify({ ...report, auditCost: auditCost(report), summary: summaryLine(report) }, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ ...report, rows: report.rows.map((r) => ({ ...r, gatewayCpuMsPerRequest: gatewayCpuMsPerRequest(r) })), auditCost: auditCost(report), summary: summaryLine(report) }, null, 2)}\n`);
 }
