@@ -97,6 +97,8 @@ function countValues(value: unknown): number {
 export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): EndpointFactory {
   const signatures = createSignatureCache(1000);
   const root = options.schema.getQueryType()!.name;
+  // Decided when an operation selects no root field we know (e.g. it does not parse).
+  const firstRoot = `${root}.${Object.keys(options.schema.getQueryType()!.getFields())[0]}`;
   const fieldInfo = (coordinate: string): FieldInfo => ({
     coordinate,
     typeName: root,
@@ -146,7 +148,6 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
       signature = signatures.get(createHash('sha256').update(source).digest('hex'), operationName, source, document);
       const roots = rootCoordinates(root, operation);
       // Decide before revealing anything, even a syntax error: unknown callers learn nothing of the schema.
-      const firstRoot = `${root}.${Object.keys(options.schema.getQueryType()!.getFields())[0]}`;
       const decisions = await Promise.all((roots.length ? roots : [firstRoot]).map((c) => options.policy.decide(context.principal, fieldInfo(c))));
       const denied = decisions.some((d) => d.decision !== 'allow');
       fields = roots.map((c) => ({ coordinate: c, classification: { level: options.rootField.level }, decision: denied ? 'denied' : 'allowed', values: 0 }));

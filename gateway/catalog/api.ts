@@ -133,7 +133,7 @@ function productView(info: DataProductInfo, ctx: CatalogContext) {
   return {
     ...info,
     title: info.title ?? null,
-    types,
+    types: types.map((t) => typeView(t, ctx)),
     fieldCount: types.reduce((n, t) => n + t.fields.length, 0),
     lineage: model.lineage.filter((l) => l.fromDomain === info.name || l.toDomain === info.name),
     freshness: () => ctx.freshness(info.name),
@@ -164,22 +164,19 @@ const typeView = (t: CatalogType, ctx: CatalogContext) => ({ ...t, fields: t.fie
 const catalogRoot = {
   dataProducts({ search }: { search?: string | null }, ctx: CatalogContext) {
     const needle = search?.trim().toLowerCase();
-    const model = ctx.model();
     return ctx
       .products()
+      .map((p) => productView(p, ctx))
       .filter((p) => {
         if (!needle) return true;
         if (matches(needle, p.name, p.title, p.description, p.owner.team, p.owner.contact, ...p.tags)) return true;
-        return typesOfDomain(model, p.name).some((t) => matches(needle, t.name, t.description) || t.fields.some((f) => fieldMatches(f, needle)));
-      })
-      .map((p) => productView(p, ctx))
-      .map((p) => ({ ...p, types: p.types.map((t) => typeView(t, ctx)) }));
+        return p.types.some((t) => matches(needle, t.name, t.description) || t.fields.some((f) => fieldMatches(f, needle)));
+      });
   },
   dataProduct({ name }: { name: string }, ctx: CatalogContext) {
     const info = ctx.product(name);
     if (!info) return null;
-    const p = productView(info, ctx);
-    return { ...p, types: p.types.map((t) => typeView(t, ctx)) };
+    return productView(info, ctx);
   },
   fields(args: { search?: string | null; level?: string | null; domain?: string | null; first: number }, ctx: CatalogContext) {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > 1000) throw new MeshgateError('BAD_USER_INPUT', `first must be 1..1000, got ${args.first}`);
