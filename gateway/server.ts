@@ -150,6 +150,9 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    // Apollo refuses all introspection in production; with an introspection step, that step decides
+    // (anonymous callers refused, others see the schema the policy lets them read). Without one, Apollo's default.
+    introspection: plugins.some((p) => p.name === 'introspection') || undefined,
     // "Did you mean …?" would name fields a caller may not be allowed to discover.
     hideSchemaDetailsFromClientErrors: true,
     // Parse and validation limits, checked before any plugin walks the operation or the gateway plans it.

@@ -6,9 +6,13 @@ import {
   isInterfaceType,
   isObjectType,
   Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLInterfaceType,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import type { Policy } from '../../policies/types';
 import type { Principal } from '../../shared/principal';
@@ -25,6 +29,32 @@ export interface IntrospectionOptions {
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/**
+ * The names of the fields an operation selects at its root, through named and inline fragments
+ * (the gateway would answer `{ ...F } fragment F on Query { __schema {…} }` from the full schema).
+ * `@skip`/`@include` are ignored: a field that may run counts. Only the root level is read, each
+ * fragment once, so this costs next to nothing per request.
+ */
+export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) visit(fragment.selectionSet);
+      }
+    }
+  };
+  visit(operation.selectionSet);
+  return names;
+}
 
 /**
  * The introspection step: a caller discovers only the fields it may read. Introspection is
@@ -85,10 +115,10 @@ export function useIntrospection(options: IntrospectionOptions): MeshgatePlugin 
       async requestDidStart() {
         return {
           async responseForOperation(rc) {
-            const roots = rc.operation.selectionSet.selections;
-            const introspects = roots.some((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value));
+            const roots = rootFieldNames(rc.document, rc.operation);
+            const introspects = [...roots].some((name) => INTROSPECTION_FIELDS.has(name));
             if (!introspects) return null;
-            const onlyIntrospection = roots.every((s) => s.kind === Kind.FIELD && (INTROSPECTION_FIELDS.has(s.name.value) || s.name.value === '__typename'));
+            const onlyIntrospection = [...roots].every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename');
             // Errors thrown here would surface as INTERNAL_SERVER_ERROR: answer refusals as responses.
             const refuse = (status: number, code: string, message: string) => {
               rc.response.http.status = status;
