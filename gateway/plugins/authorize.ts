@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
 import type { FieldRequirements, Policy } from '../../policies/types';
 import type { Logger } from '../../shared/logger';
 import type { SupergraphCatalog } from '../authorization/catalog';
@@ -34,6 +34,12 @@ export interface AuthorizeState {
   mode: AuthorizationMode;
 }
 
+/** One loaded supergraph's classifications and the plans built from them: never shared with another supergraph. */
+interface Generation {
+  catalog: FieldCatalog;
+  plans: Map<string, AuthorizationPlan>;
+}
+
 /** Variables that @skip/@include read: they change which fields run, so they are part of the cache key. */
 function directiveVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
@@ -54,17 +60,19 @@ function directiveVariables(document: DocumentNode): string[] {
 export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
   const mode = options.mode ?? 'enforce';
   const cacheSize = options.cacheSize ?? 5_000;
-  const plans = new Map<string, AuthorizationPlan>();
   const variablesOf = new Map<string, string[]>();
-  let catalog: FieldCatalog | undefined;
+  // Planning awaits the policy, and a reload may land meanwhile: each request plans with, and
+  // caches into, the generation of the schema it runs on, so an old plan never enters a new cache.
+  const generations = new WeakMap<GraphQLSchema, Generation>();
+  let latest: Generation | undefined;
 
   return {
     name: 'authorize',
-    onSupergraph({ sdl }) {
+    onSupergraph({ sdl, apiSchema }) {
       const supergraph = options.catalogOf(sdl);
       options.checkRequirements?.(supergraph.requirements);
-      catalog = supergraph.catalog;
-      plans.clear();
+      latest = { catalog: supergraph.catalog, plans: new Map() };
+      generations.set(apiSchema, latest);
     },
     apollo: {
       async requestDidStart() {
@@ -74,7 +82,9 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
             const document = rc.document;
             const operation = rc.operation;
             if (!operation) return; // Apollo has already refused documents without a matching operation
-            if (!catalog) throw new GraphQLError('the gateway has no supergraph yet', { extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+            const generation = generations.get(rc.schema) ?? latest;
+            if (!generation) throw new GraphQLError('the gateway has no supergraph yet', { extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+            const { catalog, plans } = generation;
             const variables = rc.request.variables ?? {};
             let used = variablesOf.get(rc.queryHash);
             if (!used) variablesOf.set(rc.queryHash, (used = directiveVariables(document)));
