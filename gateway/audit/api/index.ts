@@ -36,7 +36,7 @@ export function coordinatesOf(schema: GraphQLSchema): string[] {
  * The auditor API, `POST /audit/graphql`: the audit trail's queries (gateway/audit/queries.ts) as a
  * small GraphQL schema of its own, governed like every endpoint of the gateway (see
  * governed-endpoint.ts): every root field is INTERNAL with `@policy(policies: [["audit:read"]])`,
- * so only auditors and admins pass (403 FORBIDDEN otherwise), and every request is audited.
+ * so only auditors pass (403 FORBIDDEN otherwise, admins included), and every request is audited.
  */
 export function auditApi(options: AuditApiOptions): AuditApiFactory {
   const auditKey = options.auditKey ?? (process.env.MESHGATE_AUDIT_KEY || undefined);
@@ -53,7 +53,7 @@ export function auditApi(options: AuditApiOptions): AuditApiFactory {
     rootValue: auditApiRoot,
     contextValue: (host) => ({ store: options.store, coordinates: () => coordinatesOfLoaded(host.supergraph()), auditKey }),
     rootField: { level: 'INTERNAL', requirements: { authenticated: true, scopes: [], policies: [['audit:read']] } },
-    forbidden: 'the auditor API requires the policy "audit:read" (roles auditor, admin)',
+    forbidden: 'the auditor API requires the policy "audit:read" (role auditor)',
     policy: options.policy,
     sink: options.sink,
     logger: options.logger,
