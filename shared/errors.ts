@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   OPERATION_NOT_FOUND: 'The document has no operation named `operationName`, or several operations and no `operationName` (HTTP 400).',
   TOKEN_LIMIT_EXCEEDED: 'The document has more lexical tokens than `meshgate.limits.maxTokens` (HTTP 400; refused while parsing).',
   DEPTH_LIMIT_EXCEEDED: 'An operation nests fields deeper than `meshgate.limits.maxDepth`, fragments expanded (HTTP 400; nothing was planned).',
+  INTROSPECTION_DEPTH_LIMIT_EXCEEDED:
+    'An operation nests introspection fields (under `__schema` or `__type`) deeper than `meshgate.limits.maxIntrospectionDepth`, fragments expanded (HTTP 400; nothing was answered).',
   ALIAS_LIMIT_EXCEEDED: 'An operation uses more aliases than `meshgate.limits.maxAliases`, fragments expanded (HTTP 400; nothing was planned).',
   ROOT_FIELD_LIMIT_EXCEEDED: 'An operation selects more root fields than `meshgate.limits.maxRootFields` (HTTP 400; nothing was planned).',
   DIRECTIVE_LIMIT_EXCEEDED: 'An operation carries more directives than `meshgate.limits.maxDirectives`, fragments expanded (HTTP 400; nothing was planned).',

@@ -4,6 +4,8 @@ import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDef
 export interface OperationMeasures {
   /** Deepest field nesting (a root field is depth 1); introspection subtrees are left out. */
   depth: number;
+  /** Deepest nesting under `__schema` or `__type` (that field is depth 1): limited on its own. */
+  introspectionDepth: number;
   aliases: number;
   /** Fields at the root, through fragments spread or inlined there. */
   rootFields: number;
@@ -12,7 +14,7 @@ export interface OperationMeasures {
   selections: number;
 }
 
-const ZERO: OperationMeasures = { depth: 0, aliases: 0, rootFields: 0, directives: 0, selections: 0 };
+const ZERO: OperationMeasures = { depth: 0, introspectionDepth: 0, aliases: 0, rootFields: 0, directives: 0, selections: 0 };
 
 /**
  * Measures every operation of a document in time linear in its size: each fragment is measured
@@ -43,6 +45,7 @@ export function measureDocument(document: DocumentNode): Map<OperationDefinition
     const total = { ...ZERO };
     const add = (m: OperationMeasures, ownDirectives: number) => {
       total.depth = Math.max(total.depth, m.depth);
+      total.introspectionDepth = Math.max(total.introspectionDepth, m.introspectionDepth);
       total.aliases += m.aliases;
       total.rootFields += m.rootFields;
       total.directives += m.directives + ownDirectives;
@@ -52,10 +55,13 @@ export function measureDocument(document: DocumentNode): Map<OperationDefinition
       const own = selection.directives?.length ?? 0;
       if (selection.kind === Kind.FIELD) {
         const children = selection.selectionSet ? selectionSet(selection.selectionSet) : ZERO;
-        const introspection = selection.name.value.startsWith('__');
+        const name = selection.name.value;
+        // Below __schema/__type every field is introspection: its nesting counts there, not in depth.
+        const introspection = name === '__schema' || name === '__type';
         add(
           {
-            depth: introspection ? 0 : 1 + children.depth,
+            depth: name.startsWith('__') ? 0 : 1 + children.depth,
+            introspectionDepth: introspection ? 1 + Math.max(children.depth, children.introspectionDepth) : children.introspectionDepth,
             aliases: (selection.alias ? 1 : 0) + children.aliases,
             rootFields: 1,
             directives: children.directives,

@@ -16,6 +16,8 @@ export interface LimitSettings {
   maxTokens: number;
   /** Field nesting, fragments expanded; introspection fields do not count (answered from memory). */
   maxDepth: number;
+  /** Nesting under `__schema`/`__type`, fragments expanded: introspection has its own limit, as the standard query nests 15 deep. */
+  maxIntrospectionDepth: number;
   maxAliases: number;
   maxRootFields: number;
   maxDirectives: number;
@@ -36,6 +38,8 @@ export const DEFAULT_LIMITS: LimitSettings = {
   requestTimeoutMs: 30_000,
   maxTokens: 5_000,
   maxDepth: 12,
+  // graphql's getIntrospectionQuery (every option on) nests 15 deep; headroom for tools asking a deeper TypeRef.
+  maxIntrospectionDepth: 20,
   maxAliases: 30,
   maxRootFields: 20,
   maxDirectives: 50,

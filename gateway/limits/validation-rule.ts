@@ -6,6 +6,7 @@ import type { LimitSettings } from './settings';
 
 const CHECKS: { measure: keyof OperationMeasures; limit: keyof LimitSettings; code: ErrorCode; what: string }[] = [
   { measure: 'depth', limit: 'maxDepth', code: 'DEPTH_LIMIT_EXCEEDED', what: 'nests fields {n} deep' },
+  { measure: 'introspectionDepth', limit: 'maxIntrospectionDepth', code: 'INTROSPECTION_DEPTH_LIMIT_EXCEEDED', what: 'nests introspection fields {n} deep' },
   { measure: 'aliases', limit: 'maxAliases', code: 'ALIAS_LIMIT_EXCEEDED', what: 'uses {n} aliases' },
   { measure: 'rootFields', limit: 'maxRootFields', code: 'ROOT_FIELD_LIMIT_EXCEEDED', what: 'selects {n} root fields' },
   { measure: 'directives', limit: 'maxDirectives', code: 'DIRECTIVE_LIMIT_EXCEEDED', what: 'carries {n} directives' },

@@ -10,7 +10,7 @@ import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 // under passes and just over is refused with its own code and HTTP 400, audited as rejected, and
 // no subgraph is called. The test gateway runs with small limits so each case stays within the others.
 
-const LIMITS = { maxTokens: 120, maxDepth: 7, maxAliases: 3, maxRootFields: 3, maxDirectives: 3, maxSelections: 30, maxCost: 501 };
+const LIMITS = { maxTokens: 120, maxDepth: 7, maxIntrospectionDepth: 9, maxAliases: 3, maxRootFields: 3, maxDirectives: 3, maxSelections: 30, maxCost: 501 };
 
 type Body = { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
 
@@ -97,6 +97,20 @@ describe('abuse limits', () => {
       '{ suppliers(first: 1) { nodes { products(first: 1) { nodes { ...R } } } } } fragment R on Product { reviews(first: 1) { nodes { product { id } } } }',
       'DEPTH_LIMIT_EXCEEDED',
     );
+  });
+
+  it('limits introspection depth on its own (maxDepth does not apply), fragments expanded', async () => {
+    const ofTypes = (n: number) => `${'ofType { '.repeat(n)}name${' }'.repeat(n)}`;
+    // __schema, types, fields, type: 4 levels, then the ofType chain and its leaf.
+    const data = await expectServed(`{ __schema { types { fields { type { ${ofTypes(4)} } } } } }`);
+    expect(data.__schema.types.length).toBeGreaterThan(0);
+    const message = await expectRefused(`{ __schema { types { fields { type { ${ofTypes(5)} } } } } }`, 'INTROSPECTION_DEPTH_LIMIT_EXCEEDED');
+    expect(message).toContain('10 deep; the limit is 9 (meshgate.limits.maxIntrospectionDepth)');
+    await expectServed(`{ __type(name: "Product") { ...T } } fragment T on __Type { fields { type { ${ofTypes(5)} } } }`);
+    await expectRefused(`{ __type(name: "Product") { ...T } } fragment T on __Type { fields { type { ${ofTypes(6)} } } }`, 'INTROSPECTION_DEPTH_LIMIT_EXCEEDED');
+    await expectRefused(`{ ... on Query { __type(name: "Product") { fields { type { ${ofTypes(6)} } } } } }`, 'INTROSPECTION_DEPTH_LIMIT_EXCEEDED');
+    // Nested lists are graphql-js's own rule, well within the depth limit.
+    await expectRefused('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }', 'GRAPHQL_VALIDATION_FAILED');
   });
 
   it('limits aliases', async () => {
