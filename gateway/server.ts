@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
-import { maskUnexpectedError, MeshgateError } from '../shared/errors';
+import { maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
 import { GraphQLError } from 'graphql';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
@@ -158,7 +158,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     // Parse and validation limits, checked before any plugin walks the operation or the gateway plans it.
     ...limits.apolloOptions,
     // Limit refusals keep their codes; an unexpected error reaches the caller as a code only, its text goes to the log.
-    formatError: (formatted, error) => maskUnexpected(limits.apolloOptions.formatError?.(formatted, error) ?? formatted, error),
+    // Suggestions go from every error (hideSchemaDetailsFromClientErrors covers validation errors only).
+    formatError: (formatted, error) => withoutSuggestions(maskUnexpected(limits.apolloOptions.formatError?.(formatted, error) ?? formatted, error)),
     // One operation per request (one context, authorization and audit event each); the route refuses batches first.
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -80,6 +80,17 @@ export function badUserInput(message: string, argumentName?: string) {
   return graphqlError('BAD_USER_INPUT', message, argumentName ? { argumentName } : {});
 }
 
+/** graphql-js's suggestion suffix (`didYouMean`), as Apollo's DisableSuggestions plugin matches it. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/**
+ * An error without its "Did you mean …?" suffix. Apollo strips it from validation errors only;
+ * variable coercion (the gateway's, after validation) writes it too, naming fields or enum values.
+ */
+export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return SUGGESTION.test(formatted.message) ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+}
+
 /** Known failures keep their code; anything else is an internal error, masked for the caller. */
 export function maskUnexpectedError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {

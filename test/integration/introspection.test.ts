@@ -68,6 +68,22 @@ describe('introspection respects policy', () => {
     expect(JSON.stringify(res.errors)).not.toMatch(/Did you mean|salesStats|"name"/);
   });
 
+  it('suggests no field or enum value names in variable coercion errors', async () => {
+    // Variables are coerced after validation (where Apollo strips suggestions): graphql-js still writes "Did you mean …?".
+    const query = 'query Orders($filter: OrderFilter) { orders(first: 1, filter: $filter) { nodes { id } } }';
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ statuss: ['SHIPPED'] }, /Did you mean|\bstatus\b/],
+      [{ status: ['DELIVERD'] }, /Did you mean|DELIVERED/],
+      [{ customerid: 'C1' }, /Did you mean|customerId/],
+    ];
+    for (const [filter, suggestion] of cases) {
+      const res = await postGraphql(`${mesh.gatewayUrl}/graphql`, query, { filter }, await headersFor(['analyst']));
+      expect(res.errors?.map((e) => e.extensions.code), JSON.stringify(filter)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0].message, JSON.stringify(filter)).toContain('$filter');
+      expect(res.errors![0].message, JSON.stringify(filter)).not.toMatch(suggestion);
+    }
+  });
+
   it('refuses introspection mixed with data fields', async () => {
     const res = await postGraphql(`${mesh.gatewayUrl}/graphql`, '{ __schema { queryType { name } } products { nodes { name } } }', undefined, await headersFor(['analyst']));
     expect(res.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
