@@ -1,13 +1,27 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogSource } from '../../gateway/authorization/catalog';
+import { readClassifications } from '../../gateway/governance';
+import { useAuthorize } from '../../gateway/plugins/authorize';
+import { useMask } from '../../gateway/plugins/mask';
+import { SupergraphReloader } from '../../gateway/reload';
+import { createGateway } from '../../gateway/server';
+import type { Policy } from '../../policies/types';
+import { CLASSIFICATION_SPEC_URL, CLASSIFIED_DIRECTIVE_SDL } from '../../shared/classification';
 import { domains } from '../../subgraphs';
 import { logistics } from '../../subgraphs/logistics';
 import { cli } from '../support/cli';
 import { runMeshgate, type MeshgateProcess } from '../support/meshgate-process';
 import { postGraphql, startSubgraph, type RunningSubgraph } from '../support/subgraph';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
+import { captureLog } from '../support/log-capture';
 
 // The logistics subgraph runs a newer schema than the one it has published: Shipment also has
 // carrierId and orderId (its resolvers' objects carry both). Publishing them is the schema change.
@@ -159,5 +173,74 @@ describe('hot reload: a governed gateway recomposes when a subgraph schema chang
     gateway.child.kill('SIGHUP');
     await eventually(async () => expect((await ask(url, ORDER_QUERY)).errors).toBeUndefined());
     expect(reloads()).toBe(1);
+  });
+});
+
+describe('hot reload: a request that spans a swap', () => {
+  // One field whose domain raises its classification from PUBLIC to RESTRICTED: the swap lands
+  // while the first request's authorization is still waiting on the policy.
+  const sdlAt = (level: string) => `extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@composeDirective"])
+  @link(url: "${CLASSIFICATION_SPEC_URL}", import: ["@classified"])
+  @composeDirective(name: "@classified")
+${CLASSIFIED_DIRECTIVE_SDL}
+type Query { report: String @classified(level: "${level}") }`;
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('finishes on the supergraph it started with, and the next request is decided with the new classifications', async () => {
+    const subgraph = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(sdlAt('PUBLIC')), resolvers: { Query: { report: () => 'quarterly figures' } } }) });
+    const { url: subgraphUrl } = await startStandaloneServer(subgraph, { listen: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => subgraph.stop());
+    const supergraphAt = (level: string) => {
+      const composed = composeServices([{ name: 'reports', url: subgraphUrl, typeDefs: parse(sdlAt(level)) }]);
+      if (composed.errors) throw composed.errors[0];
+      return composed.supergraphSdl!;
+    };
+    let published = supergraphAt('PUBLIC');
+    const reloader = new SupergraphReloader({ name: 'test', fingerprint: async () => published, build: async () => published }, { intervalMs: 0, logger: captureLog().logger });
+
+    // PUBLIC is served to anyone, the rest to no one; while `hold` is set, every decision waits for it.
+    let decisions = 0;
+    let hold: Promise<void> | undefined;
+    const policy: Policy = {
+      anonymous: 'allow',
+      readsArguments: false,
+      async decide(_principal, field) {
+        decisions++;
+        await hold;
+        return field.classification.level === 'PUBLIC' ? { decision: 'allow', reason: 'public' } : { decision: 'deny', reason: 'clearance' };
+      },
+      mask: () => null,
+      principalKey: () => 'anonymous',
+    };
+    const gateway = await createGateway({
+      supergraphSdl: published,
+      reloader,
+      plugins: [useAuthorize({ policy, catalogOf: catalogSource((sdl) => readClassifications(sdl)) }), useMask({ policy })],
+      logger: captureLog().logger,
+    });
+    cleanups.push(() => gateway.stop());
+    const url = `${await gateway.listen(0)}/graphql`;
+
+    let release!: () => void;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const spanning = postGraphql(url, '{ report }');
+    for (const deadline = Date.now() + 10_000; decisions === 0; ) {
+      if (Date.now() > deadline) throw new Error('the first request was never decided');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    published = supergraphAt('RESTRICTED');
+    expect(await reloader.reload()).toEqual({ status: 'updated' });
+    hold = undefined;
+    release();
+    expect(await spanning).toEqual({ data: { report: 'quarterly figures' } });
+
+    const next = await postGraphql(url, '{ report }');
+    expect(decisions).toBe(2);
+    expect(next.data).toEqual({ report: null });
+    expect(next.errors?.map((e: any) => [e.extensions.code, e.extensions.coordinate])).toEqual([['FORBIDDEN', 'Query.report']]);
   });
 });
