@@ -19,7 +19,7 @@ export interface BenchOptions extends LoadSettings {
   pin: boolean;
   /** After the rounds, load the governed gateway alone this long and compare its RSS (--soak: 300). */
   soakSec?: number;
-  /** `--cpu-prof DIR`: every gateway process writes a V8 CPU profile under DIR/<gateway>/ when it stops. */
+  /** `--cpu-prof DIR`: every gateway and subgraph process writes a V8 CPU profile under DIR/<name>/ when it stops. */
   cpuProfDir?: string;
   workloads?: Workload[];
   /** Progress messages. */

@@ -71,6 +71,12 @@ async function writeSupergraph(subgraphs: ServiceProcess[], dataDir: string): Pr
   return file;
 }
 
+/** With `--cpu-prof DIR`, the process writes a V8 profile under DIR/<name>/ when it stops. */
+function withCpuProfile([node, ...rest]: string[], cpuProfDir: string | undefined, name: string): string[] {
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes right after the node binary.
+  return cpuProfDir ? [node, '--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, name)}`, ...rest] : [node, ...rest];
+}
+
 /**
  * Layout: each subgraph in its own process, as `meshgate start` deploys them; each gateway in
  * another; the load generator in the benchmark's own. Pinned, the gateways have CPU 1 (only the
@@ -88,7 +94,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         name: domain.name,
         script: path.join(path.dirname(domain.schemaFile), 'main.ts'),
         env,
-        wrap: (argv) => onCpu(options.placement, SHARED_CPU, argv),
+        wrap: (argv) => onCpu(options.placement, SHARED_CPU, withCpuProfile(argv, options.cpuProfDir, domain.name)),
         readyTimeoutMs: SEED_TIMEOUT_MS,
         signal: options.signal,
       }),
@@ -109,8 +115,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           ...extra,
           BENCH_SUPERGRAPH_FILE: supergraphFile,
         },
-        // Node refuses --cpu-prof in NODE_OPTIONS: it goes right after the node binary.
-        wrap: ([node, ...rest]) => onCpu(options.placement, GATEWAY_CPU, options.cpuProfDir ? [node, '--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, name)}`, ...rest] : [node, ...rest]),
+        wrap: (argv) => onCpu(options.placement, GATEWAY_CPU, withCpuProfile(argv, options.cpuProfDir, name)),
         readyTimeoutMs: 60_000,
         signal: options.signal,
       });

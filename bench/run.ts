@@ -1,8 +1,9 @@
-// `npm run bench -- [--quick] [--soak] [--cpu-prof DIR] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--no-pin] [--out FILE]`
+// `npm run bench -- [--quick] [--soak] [--cpu-prof DIR] [--workload NAME…] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--no-pin] [--out FILE]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchmark, type BenchOptions } from './harness';
 import { failedResponses, formatReport, summaryLine, writeJson } from './report';
+import { workloads, type Workload } from './workloads';
 
 const DEFAULT_RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
 const SOAK_SECONDS = 300;
@@ -12,6 +13,13 @@ function numberFlag(value: string | undefined, name: string, fallback: number, a
   const n = Number(value);
   if (!(allowZero ? n >= 0 : n > 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${value}"`);
   return n;
+}
+
+/** `--workload heavy --workload mixed`: only these rows, for profiling one workload. */
+function selectWorkloads(names: string[]): Workload[] {
+  const unknown = names.filter((n) => !workloads.some((w) => w.name === n));
+  if (unknown.length) throw new Error(`--workload: unknown ${unknown.join(', ')}; known: ${workloads.map((w) => w.name).join(', ')}`);
+  return workloads.filter((w) => names.includes(w.name));
 }
 
 function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { resultsFile: string } {
@@ -30,6 +38,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      workload: { type: 'string', multiple: true },
     },
   });
   // --quick: 2 rounds × 9 rows of 2 s (1 s warm-up in the first) on a small data set: well under two minutes.
@@ -46,6 +55,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
     pin: !values['no-pin'],
     ...(soakSec && { soakSec }),
     ...(values['cpu-prof'] && { cpuProfDir: path.resolve(values['cpu-prof']) }),
+    ...(values.workload && { workloads: selectWorkloads(values.workload) }),
     resultsFile: path.resolve(values.out ?? DEFAULT_RESULTS_FILE),
   };
 }

@@ -3,6 +3,7 @@ import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
 import type { Logger } from '../shared/logger';
 import { ANONYMOUS, type Principal } from '../shared/principal';
 import { assertUsableSecret, encodePrincipal, SIGNATURE_HEADERS, signEncoded } from '../shared/signing';
+import { dedupeRepresentations, expandEntities } from './entity-dedup';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS, withDeadline } from './fetcher';
 import { tracedFetcher, tracingEnabled } from './observability/tracing';
 import type { GatewayContext } from './plugins/types';
@@ -44,6 +45,16 @@ export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   constructor(config: Partial<RemoteGraphQLDataSource<GatewayContext>> & { name: string; logger: Logger }) {
     super(config);
+  }
+
+  /** Entity fetches send each distinct representation once (entity-dedup.ts). */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const representations = options.request.variables?.representations;
+    if (!Array.isArray(representations) || representations.length < 2) return super.process(options);
+    const deduped = dedupeRepresentations(representations);
+    if (deduped.unique.length === representations.length) return super.process(options);
+    const request = { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } };
+    return expandEntities(await super.process({ ...options, request }), deduped);
   }
 
   override didEncounterError(error: Error, _req: unknown, _res: unknown, context?: GatewayContext): void {

@@ -1,0 +1,74 @@
+import type { GraphQLFormattedError } from 'graphql';
+
+/**
+ * `@apollo/gateway` sends one representation per entity occurrence: 100 orders with 305 lines
+ * over 45 products ask the product's subgraph for 305 entities. Resolving a representation is a
+ * function of the representation within one request (same caller, same operation), so the
+ * gateway sends each distinct one once and copies the answer back to every occurrence, as
+ * Apollo's Rust router does.
+ */
+export interface DedupedRepresentations {
+  /** The distinct representations, in order of first occurrence. */
+  unique: unknown[];
+  /** For each original position, the position of its representation in `unique`. */
+  positions: number[];
+}
+
+/**
+ * Distinct representations by value. The gateway builds every representation of a fetch from
+ * the same `requires` selection, so equal ones serialise with the same key order.
+ */
+export function dedupeRepresentations(representations: readonly unknown[]): DedupedRepresentations {
+  const seen = new Map<string, number>();
+  const unique: unknown[] = [];
+  const positions = new Array<number>(representations.length);
+  for (let i = 0; i < representations.length; i++) {
+    const key = JSON.stringify(representations[i]);
+    let at = seen.get(key);
+    if (at === undefined) {
+      at = unique.length;
+      seen.set(key, at);
+      unique.push(representations[i]);
+    }
+    positions[i] = at;
+  }
+  return { unique, positions };
+}
+
+interface EntitiesResponse {
+  data?: Record<string, unknown> | null;
+  errors?: readonly GraphQLFormattedError[];
+}
+
+/**
+ * The subgraph's answer to the distinct representations, as if every occurrence had been sent:
+ * `_entities[i]` is the answer for original position i, and an error at `_entities.<u>` is
+ * repeated at every original position that shares representation u (the gateway places
+ * errors by that index). Occurrences share one answer object: the gateway only merges answers
+ * into its own entity objects and reads them when it shapes the result.
+ */
+export function expandEntities<R extends EntitiesResponse>(response: R, { positions, unique }: DedupedRepresentations): R {
+  const entities = response.data?._entities;
+  // Anything but a list of the expected length is left for the gateway to reject as it would.
+  if (!Array.isArray(entities) || entities.length !== unique.length) return response;
+  const expanded = positions.map((at) => entities[at]);
+  return {
+    ...response,
+    data: { ...response.data, _entities: expanded },
+    ...(response.errors && { errors: expandErrors(response.errors, positions) }),
+  };
+}
+
+function expandErrors(errors: readonly GraphQLFormattedError[], positions: number[]): GraphQLFormattedError[] {
+  const occurrences = new Map<number, number[]>();
+  positions.forEach((at, original) => {
+    const list = occurrences.get(at);
+    if (list) list.push(original);
+    else occurrences.set(at, [original]);
+  });
+  return errors.flatMap((error) => {
+    const [root, at, ...rest] = error.path ?? [];
+    if (root !== '_entities' || typeof at !== 'number' || !occurrences.has(at)) return [error];
+    return occurrences.get(at)!.map((original) => ({ ...error, path: ['_entities', original, ...rest] }));
+  });
+}
