@@ -65,7 +65,7 @@ export async function checkSubgraphSchema(input: SchemaCheckInput): Promise<Sche
   }
   const governed = composeSupergraph(proposed, { defaultClassification: input.defaultClassification });
   const composition = governed.ok ? { ok: true, problems: [] } : { ok: false, code: governed.code, problems: governed.problems };
-  const lowered = loweredClassifications(mine.sdl, input.proposedSdl, input.allowLowering);
+  const lowered = loweredClassifications(mine.sdl, input.proposedSdl, input.allowLowering, input.defaultClassification);
 
   const next = composeApiSchema(proposed);
   const changes: CheckedChange[] = [];
