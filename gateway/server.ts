@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
-import { maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
+import { isUnexpectedError, maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
 import { GraphQLError } from 'graphql';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
@@ -139,12 +139,32 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     }
     subgraphs.splice(0, subgraphs.length, ...routed(next));
   };
-  const maskUnexpected = maskUnexpectedError(logger);
+  // Unexpected errors are logged where the request is known, under its id; formatError then only masks them.
+  const loggedUnder = new WeakMap<object, string>();
+  const logUnexpected = (error: unknown, requestId: string) => {
+    if (typeof error !== 'object' || error === null || loggedUnder.has(error)) return;
+    loggedUnder.set(error, requestId);
+    logger.error({ err: (error as GraphQLError).originalError ?? error, requestId }, 'unexpected error');
+  };
+  const errorLog: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) if (isUnexpectedError(error)) logUnexpected(error, contextValue.requestId);
+        },
+      };
+    },
+  };
+  // Apollo wraps what context creation throws in a new GraphQLError: the original is the one logged.
+  const maskUnexpected = maskUnexpectedError(logger, {
+    loggedUnder: (error) => (error instanceof Error ? (loggedUnder.get(error) ?? (error instanceof GraphQLError && error.originalError ? loggedUnder.get(error.originalError) : undefined)) : undefined),
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       supergraphListener,
+      errorLog,
       ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
     ],
     // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
@@ -182,6 +202,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     } catch (err) {
       // Refused before GraphQL runs (Apollo calls no request hooks): the audit step still records it.
       for (const plugin of plugins) plugin.contextDidFail?.(req, context, err);
+      if (!(err instanceof GraphQLError) || isUnexpectedError(err)) logUnexpected(err, context.requestId);
       throw err;
     }
     return context;

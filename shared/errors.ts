@@ -91,12 +91,26 @@ export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFor
   return SUGGESTION.test(formatted.message) ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
 }
 
+/** An error without a code of its own (or coded internal): a bug or an outage, never the caller's mistake. */
+export function isUnexpectedError(error: { extensions?: { code?: unknown } }): boolean {
+  const code = error.extensions?.code;
+  return !code || code === 'INTERNAL_SERVER_ERROR';
+}
+
+export interface MaskOptions {
+  /**
+   * The request id an error was already logged under, where the request was known (Apollo's
+   * `formatError` is not told): it is then not logged again, and the caller gets the id to quote.
+   */
+  loggedUnder?(error: unknown): string | undefined;
+}
+
 /** Known failures keep their code; anything else is an internal error, masked for the caller. */
-export function maskUnexpectedError(logger: Logger) {
+export function maskUnexpectedError(logger: Logger, options: MaskOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-    logger.error({ err: error }, 'unexpected error');
-    return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    if (!isUnexpectedError(formatted)) return formatted;
+    const requestId = options.loggedUnder?.(error);
+    if (requestId === undefined) logger.error({ err: error }, 'unexpected error');
+    return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId !== undefined && { requestId }) } };
   };
 }
