@@ -134,6 +134,19 @@ describe('malformed HTTP', () => {
     expectAudited(before, 'PAYLOAD_TOO_LARGE');
   });
 
+  it('limits the body to 2 MiB by default (a bare Apollo Server takes 50 MB): just under passes, just over is 413', async () => {
+    // The mesh's own gateway has no pipeline: the default limits apply there.
+    const post = async (bytes: number) => {
+      const json = JSON.stringify({ query: '{ __typename }' });
+      const res = await fetch(`${mesh.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${json.slice(0, -1)}${' '.repeat(bytes - json.length)}}` });
+      return { status: res.status, body: (await res.json()) as Body };
+    };
+    const twoMiB = 2 * 1024 * 1024;
+    expect(await post(twoMiB)).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    const over = await post(twoMiB + 1);
+    expect({ status: over.status, codes: codeOf(over.body) }).toEqual({ status: 413, codes: ['PAYLOAD_TOO_LARGE'] });
+  });
+
   it('limits the headers to maxHeaderBytes: over is 431 HEADERS_TOO_LARGE and the connection closes', async () => {
     const request = (filler: number) => `GET /health/live HTTP/1.1\r\nHost: test\r\nX-Filler: ${'a'.repeat(filler)}\r\nConnection: close\r\n\r\n`;
     const under = await raw([request(LIMITS.maxHeaderBytes - 200)]);
