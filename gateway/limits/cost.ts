@@ -32,7 +32,9 @@ export interface CostOptions {
  * of the paginated fields above it (a field with a `first`, `last` or `limit` argument; its value,
  * else the argument's default, else `defaultPageSize`). `customers(first: 100) { nodes {
  * orders(first: 100) { nodes { id } } } }` costs 1 + 100 + 100 + 100·100 + 100·100. Lists without
- * a page argument count once; introspection costs nothing (answered from memory). Each fragment is
+ * a page argument count once: their length is the data's, and no schema declares a bound to assume
+ * (depth and selection limits bound them instead). Introspection costs nothing (answered from memory,
+ * its nesting limited by maxIntrospectionDepth). Each fragment is
  * costed once and scaled at every spread, so the estimate is linear in the document's size.
  */
 export function estimateCost(options: CostOptions): number {
