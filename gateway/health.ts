@@ -51,6 +51,27 @@ export async function probeSubgraph(subgraph: SupergraphSubgraph, timeoutMs = 2_
   }
 }
 
+/** How long the gateway's `GET /health` reuses one round of probes (see `cachedProbe`). */
+export const HEALTH_CACHE_MS = 2_000;
+
+/**
+ * `probe`, its result reused for `ttlMs` after it settles, and one probe at a time: `GET /health`
+ * is public behind the load balancer, and must not turn each request into a call to every subgraph.
+ */
+export function cachedProbe(probe: () => Promise<SubgraphHealth[]>, ttlMs = HEALTH_CACHE_MS): () => Promise<SubgraphHealth[]> {
+  let cached: { result: Promise<SubgraphHealth[]>; until: number } | undefined;
+  return () => {
+    if (cached && performance.now() < cached.until) return cached.result;
+    const entry = { result: probe(), until: Infinity }; // shared while in flight
+    cached = entry;
+    entry.result.then(
+      () => (entry.until = performance.now() + ttlMs),
+      () => cached === entry && (cached = undefined),
+    );
+    return entry.result;
+  };
+}
+
 export async function probeSubgraphs(subgraphs: SupergraphSubgraph[], timeoutMs?: number, options?: ProbeOptions): Promise<SubgraphHealth[]> {
   return Promise.all(subgraphs.map((s) => probeSubgraph(s, timeoutMs, options)));
 }

@@ -13,7 +13,7 @@ import { noteSubgraphCall } from './audit/event-subgraphs';
 import { createSubgraphFetcher, DEFAULT_SUBGRAPH_TIMEOUT_MS } from './fetcher';
 import type { EndpointFactory } from './governed-endpoint';
 import { acceptSecurityFeatures } from './authorization/requirements';
-import { probeSubgraphs } from './health';
+import { cachedProbe, probeSubgraphs } from './health';
 import { metricsRoute } from './observability/metrics-route';
 import type { GatewayMetrics } from './observability/metrics';
 import { tracedRoute } from './observability/tracing';
@@ -219,12 +219,14 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     for (const plugin of plugins) plugin.contextDidFail?.(req, context, error);
   };
 
+  // Readiness is public (nginx serves it): one round of probes answers every request for 2 s.
+  const probe = cachedProbe(() => probeSubgraphs(subgraphs, undefined, { secret: subgraphSecret }));
   const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
       '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal })),
       '/health': async (_req, res) => {
-        const results = await probeSubgraphs(subgraphs, undefined, { secret: subgraphSecret });
+        const results = await probe();
         const ready = results.every((r) => r.up);
         sendJson(res, ready ? 200 : 503, {
           status: ready ? 'ok' : 'degraded',
