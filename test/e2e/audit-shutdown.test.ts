@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingUrlEnvVar } from '../../gateway/config';
+import { createDb } from '../../shared/db';
 import { domains } from '../../subgraphs';
+import { TEST_DATABASE_URL } from '../support/db';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { runMeshgate } from '../support/meshgate-process';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
@@ -18,7 +20,15 @@ const BURST = 300;
 
 const meshgate = runMeshgate;
 
-describe('`meshgate gateway` stopped with SIGTERM under load', () => {
+// The audit store as deployed (PostgreSQL, in a schema of its own, dropped afterwards) and as in development (SQLite).
+const pgSchema = `t_${randomBytes(4).toString('hex')}_audit_shutdown`;
+const stores: { engine: string; env: NodeJS.ProcessEnv; schema?: string }[] = [
+  { engine: 'sqlite', env: { MESHGATE_AUDIT_DATABASE_URL: '' } },
+  ...(TEST_DATABASE_URL ? [{ engine: 'postgres', schema: pgSchema, env: { MESHGATE_AUDIT_DATABASE_URL: TEST_DATABASE_URL, MESHGATE_AUDIT_DB_SCHEMA: pgSchema } }] : []),
+];
+if (!TEST_DATABASE_URL) process.stdout.write('audit-shutdown on PostgreSQL skipped: TEST_DATABASE_URL is not set\n');
+
+describe.each(stores)('`meshgate gateway` stopped with SIGTERM under load, audit on $engine', (store) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-shutdown-'));
   const secret = randomBytes(32).toString('base64url');
   let mesh: RunningMesh;
@@ -36,7 +46,7 @@ describe('`meshgate gateway` stopped with SIGTERM under load', () => {
       MESHGATE_DATA_DIR: path.join(dir, 'data'),
       MESHGATE_JWT_SECRET: TEST_JWT_SECRET,
       MESHGATE_SUBGRAPH_SECRET: secret,
-      MESHGATE_AUDIT_DATABASE_URL: '',
+      ...store.env,
       ...Object.fromEntries(Object.entries(mesh.services).map(([name, s]) => [routingUrlEnvVar(name), `${s.url}/graphql`])),
     };
     fs.mkdirSync(env.MESHGATE_DATA_DIR!, { recursive: true });
@@ -46,6 +56,11 @@ describe('`meshgate gateway` stopped with SIGTERM under load', () => {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     await mesh?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    if (store.schema) {
+      const db = createDb({ url: TEST_DATABASE_URL, schema: store.schema });
+      await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [store.schema]);
+      await db.close();
+    }
   });
 
   it('answers every request it accepted, exits 0, and has written one audit event per answer', async () => {
