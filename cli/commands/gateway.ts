@@ -136,6 +136,23 @@ export async function startGateway(
   return { gateway, url };
 }
 
+/**
+ * Stops in order: HTTP drained (in-flight requests answered), the audit queue written, traces sent.
+ * Returns the exit code: 1, logged, when a step failed, e.g. the audit writer giving up with events
+ * unwritten, so an orchestrator sees the loss instead of a clean exit. Later steps run regardless.
+ */
+export async function stopGateway(gateway: Pick<MeshgateGateway, 'stop'>, closeAudit: () => Promise<void>, logger: Logger): Promise<number> {
+  let exitCode = 0;
+  const failed = (step: string) => (err: unknown) => {
+    exitCode = 1;
+    logger.error({ err, code: err instanceof MeshgateError ? err.code : 'INTERNAL_SERVER_ERROR' }, `shutdown: ${step} failed; exiting 1`);
+  };
+  await gateway.stop().catch(failed('stopping the gateway'));
+  await closeAudit().catch(failed('writing the queued audit events'));
+  await stopTracing().catch(failed('sending the buffered traces'));
+  return exitCode;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
   // Before anything is built: the gateway's spans need the tracer provider (off unless OTEL_* ask).
@@ -146,10 +163,9 @@ export async function run(argv: string[]): Promise<number> {
   reloadOnSighup(setup.reloader);
   process.stdout.write(`Meshgate gateway serving ${gateway.subgraphs.length} subgraphs at ${url}/graphql\n`);
   await new Promise<void>((resolve) => {
-    // In-flight requests finish, then every queued audit event is written before exit.
-    const stop = () => void gateway.stop().then(setup.close).then(stopTracing).then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
   });
-  return 0;
+  // In-flight requests finish, then every queued audit event is written before exit.
+  return stopGateway(gateway, setup.close, createLogger('gateway'));
 }

@@ -1,9 +1,14 @@
 import fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
+import { createAuditWriter } from '../../gateway/audit/writer';
 import { loadConfig, routingUrlEnvVar } from '../../gateway/config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from '../../gateway/fetcher';
+import { subgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { dbConfigFromEnv } from '../../shared/db';
 import { domains } from '../../subgraphs';
+import { auditEvent } from '../support/audit-events';
+import { captureLog } from '../support/log-capture';
 
 // compose.yaml describes production; the code reads its own defaults and environment. These
 // checks keep the two from drifting: names, ports and variables must be the ones the code uses.
@@ -69,8 +74,11 @@ describe('compose.yaml agrees with the code', () => {
     for (const gateway of gateways) expect(compose.services[gateway].depends_on.postgres).toEqual({ condition: 'service_healthy' });
   });
 
-  it('drains a replica on SIGTERM within the grace period', () => {
-    for (const gateway of gateways) expect(compose.services[gateway].stop_grace_period).toBe('30s');
+  it('drains a replica on SIGTERM within the grace period: requests, then the audit queue (or its loss, logged), before SIGKILL', async () => {
+    const timeouts = subgraphTimeouts(config.settings.subgraphs, config.subgraphs.map((s) => s.name));
+    const deadline = Math.max(timeouts.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS, ...Object.values(timeouts.bySubgraph));
+    const closeTimeout = await auditCloseTimeout();
+    for (const gateway of gateways) expect(durationMs(compose.services[gateway].stop_grace_period)).toBeGreaterThanOrEqual(deadline + closeTimeout + 10_000);
     expect(fs.readFileSync('Dockerfile', 'utf8')).toMatch(/^STOPSIGNAL SIGTERM$/m);
   });
 
@@ -111,3 +119,27 @@ describe('compose.yaml agrees with the code', () => {
     for (const name of ['POSTGRES_PASSWORD', 'MESHGATE_SUBGRAPH_SECRET', 'MESHGATE_JWKS_URL']) expect(example).toContain(`${name}=`);
   });
 });
+
+/** A compose duration (`75s`, `1m30s`) in ms. */
+function durationMs(value: string): number {
+  const match = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+  if (!match || value === '') throw new Error(`not a compose duration: ${value}`);
+  return (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 1000;
+}
+
+/** How long the audit writer's close() waits, by default, for a store that never answers before it gives up. */
+async function auditCloseTimeout(): Promise<number> {
+  vi.useFakeTimers();
+  try {
+    const writer = createAuditWriter({ append: () => new Promise<void>(() => undefined), close: async () => undefined }, { logger: captureLog('silent').logger });
+    writer.append(auditEvent());
+    const started = Date.now();
+    let gaveUpAfter: number | undefined;
+    writer.close().catch(() => (gaveUpAfter = Date.now() - started));
+    while (gaveUpAfter === undefined && Date.now() - started < 600_000) await vi.advanceTimersByTimeAsync(1_000);
+    if (gaveUpAfter === undefined) throw new Error('the audit writer never gives up on a store that does not answer');
+    return gaveUpAfter;
+  } finally {
+    vi.useRealTimers();
+  }
+}
