@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MeshgateError } from './errors';
@@ -46,6 +47,11 @@ export function schemaName(domain: string): string {
   return domain.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
 }
 
+// knex writes its warnings ("Acquire connection error" …) with console.log, on stdout: they go to
+// stderr, where they cannot corrupt what a command prints (`meshgate check --json`, `audit export`).
+const toStderr = (message: unknown) => void process.stderr.write(`knex: ${typeof message === 'string' ? message : inspect(message)}\n`);
+const KNEX_LOG = { warn: toStderr, error: toStderr, deprecate: toStderr, debug: toStderr };
+
 export function createDb(config: DbConfig): Database {
   let knex: Knex;
   let dialect: Dialect;
@@ -57,6 +63,7 @@ export function createDb(config: DbConfig): Database {
     knex = knexFactory({
       client: 'pg',
       connection: config.url,
+      log: KNEX_LOG,
       searchPath: config.schema ? [config.schema] : undefined,
       pool: {
         min: 0,
@@ -75,6 +82,7 @@ export function createDb(config: DbConfig): Database {
     knex = knexFactory({
       client: 'better-sqlite3',
       connection: { filename },
+      log: KNEX_LOG,
       useNullAsDefault: true,
       // One connection: better-sqlite3 is synchronous, and a single writer avoids SQLITE_BUSY.
       pool: {

@@ -54,6 +54,7 @@ export const ERROR_CODES = {
     'The estimated cost (fields multiplied by the page sizes above them) exceeds `meshgate.limits.maxCost` (HTTP 400; no subgraph was called).',
   OPERATION_NOT_TRUSTED:
     'In trusted-documents mode (`meshgate.limits.trustedDocuments`), an operation whose sha256 hash is not registered (HTTP 400; nothing was planned).',
+  USAGE_INVALID: 'A command was given an unknown flag or argument, or a required option is missing or invalid (the CLI exits 2).',
   INTERNAL_SERVER_ERROR: 'An unexpected error; details are in the server log with the request id.',
 } as const;
 

@@ -7,6 +7,7 @@ import { governanceSettings } from '../../gateway/pipeline';
 import { loadPolicy } from '../../policies';
 import { MeshgateError } from '../../shared/errors';
 import { numberFlag, parseFlags, UsageError } from '../args';
+import { exitTwoUnlessVerdict } from '../verdict';
 
 export const help = `meshgate check --subgraph NAME --schema FILE [--config supergraph.yaml] [--days 30] [--allow-lowering Type.field]… [--audit-url URL] [--json]
 
@@ -18,8 +19,9 @@ it; (3) its breaking changes to the client-visible schema (graphql-inspector) to
 client used in the last --days days, according to the audit trail (MESHGATE_AUDIT_DATABASE_URL,
 else <MESHGATE_DATA_DIR or .data>/audit.sqlite; or --audit-url postgres://… or an SQLite file).
 Breaking changes to fields nobody used are allowed.
-Exit 0 safe, 1 unsafe (every reason listed), 2 usage or configuration error. --json prints one
-JSON object (see the README) instead of text.`;
+Exit 0 safe, 1 unsafe (every reason listed), 2 when no verdict was reached: a usage mistake, a
+config, policy, schema file or audit trail that cannot be read, or an unexpected error. --json
+prints one JSON object (see the README) instead of text; on exit 2, {"error":{"code","message"}}.`;
 
 const out = (text: string) => process.stdout.write(text);
 
@@ -36,7 +38,11 @@ function printText(report: SchemaCheckReport): void {
   else process.stderr.write(`meshgate check: SCHEMA_CHECK_FAILED: ${report.subgraph} ${report.schema} is unsafe:\n  ${report.reasons.join('\n  ')}\n`);
 }
 
-export async function run(argv: string[]): Promise<number> {
+export function run(argv: string[]): Promise<number> {
+  return exitTwoUnlessVerdict('check', argv, () => check(argv));
+}
+
+async function check(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     {
@@ -57,35 +63,27 @@ export async function run(argv: string[]): Promise<number> {
   const allowLowering = new Set(values['allow-lowering'] ?? []);
   for (const c of allowLowering) if (!/^[A-Za-z_]\w*\.[A-Za-z_]\w*$/.test(c)) throw new UsageError(`--allow-lowering takes a field as Type.field, got "${c}"`);
 
+  let proposedSdl: string;
   try {
-    let proposedSdl: string;
-    try {
-      proposedSdl = fs.readFileSync(values.schema, 'utf8');
-    } catch (err) {
-      throw new MeshgateError('CONFIG_INVALID', `cannot read schema file ${values.schema} (${(err as { code?: string }).code ?? (err as Error).message})`);
-    }
-    const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
-    // Compose as the gateway would: with the policy's default classification, if it sets one.
-    const policy = loadPolicy(governanceSettings(config.settings, config.baseDir).policyFile);
-    const store = auditSource(values['audit-url']);
-    const report = await checkSubgraphSchema({
-      config,
-      subgraph: values.subgraph,
-      proposedSdl,
-      proposedOrigin: values.schema,
-      allowLowering,
-      defaultClassification: policy.defaultClassification,
-      since: new Date(Date.now() - days * 86_400_000),
-      openStore: () => openAuditTrail(store),
-    });
-    if (values.json) out(`${JSON.stringify(report, null, 2)}\n`);
-    else printText(report);
-    return report.safe ? 0 : 1;
+    proposedSdl = fs.readFileSync(values.schema, 'utf8');
   } catch (err) {
-    if (!(err instanceof MeshgateError)) throw err;
-    // Anything that stops the check from running is a configuration error (exit 2), not a verdict.
-    if (values.json) out(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
-    process.stderr.write(`meshgate check: ${err.code}: ${err.message}\n`);
-    return 2;
+    throw new MeshgateError('CONFIG_INVALID', `cannot read schema file ${values.schema} (${(err as { code?: string }).code ?? (err as Error).message})`);
   }
+  const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
+  // Compose as the gateway would: with the policy's default classification, if it sets one.
+  const policy = loadPolicy(governanceSettings(config.settings, config.baseDir).policyFile);
+  const store = auditSource(values['audit-url']);
+  const report = await checkSubgraphSchema({
+    config,
+    subgraph: values.subgraph,
+    proposedSdl,
+    proposedOrigin: values.schema,
+    allowLowering,
+    defaultClassification: policy.defaultClassification,
+    since: new Date(Date.now() - days * 86_400_000),
+    openStore: () => openAuditTrail(store),
+  });
+  if (values.json) out(`${JSON.stringify(report, null, 2)}\n`);
+  else printText(report);
+  return report.safe ? 0 : 1;
 }

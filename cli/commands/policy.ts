@@ -9,6 +9,7 @@ import { loadPolicy } from '../../policies';
 import type { Policy } from '../../policies/types';
 import { MeshgateError } from '../../shared/errors';
 import { parseFlags, UsageError } from '../args';
+import { exitTwoUnlessVerdict } from '../verdict';
 import { parseWhen } from './audit';
 import { loadSupergraph } from './gateway';
 
@@ -18,8 +19,9 @@ Replays the operations the audit trail recorded since --since (default 30d) agai
 policy (the config's meshgate.policy, default policies/policy.yaml) and the proposed one, field by
 field, and reports which clients and operations would lose or gain access to which fields
 (allow, mask, deny). The trail: MESHGATE_AUDIT_DATABASE_URL, else <MESHGATE_DATA_DIR or .data>/audit.sqlite,
-or --audit-url. Exit 0 with the report (changes or none); 2 when the proposed policy is invalid
-(POLICY_INVALID) or the config, supergraph or audit trail cannot be read.`;
+or --audit-url. Exit 0 with the report (changes or none); 2 when nothing was simulated: the
+proposed policy is invalid (POLICY_INVALID), the config, supergraph or audit trail cannot be read,
+a usage mistake, or an unexpected error. With --json, exit 2 prints {"error":{"code","message"}}.`;
 
 const out = (text: string) => process.stdout.write(text);
 
@@ -43,40 +45,35 @@ async function runSimulate(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see \`meshgate help policy\`)`);
   if (!values.policy) throw new UsageError('policy simulate: --policy FILE (the proposed policy) is required');
   const since = parseWhen(values.since ?? '30d', 'since')!;
+  const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
+  const current = loadPolicy(governanceSettings(config.settings, config.baseDir).policyFile);
+  let proposed: Policy;
   try {
-    const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
-    const current = loadPolicy(governanceSettings(config.settings, config.baseDir).policyFile);
-    let proposed: Policy;
-    try {
-      proposed = loadPolicy(values.policy);
-    } catch (err) {
-      if (err instanceof MeshgateError && err.code === 'POLICY_INVALID') throw new MeshgateError('POLICY_INVALID', `the proposed policy ${values.policy} is invalid: ${err.message}`);
-      throw err;
-    }
-    // Fields are decided as the gateway would today: classification and requirements from the current supergraph.
-    const supergraphSdl = await loadSupergraph({ supergraph: values.supergraph, config: config.source, defaultClassification: current.defaultClassification });
-    const catalog = buildFieldCatalog(supergraphSdl, readClassifications(supergraphSdl), current.defaultClassification);
-    const store = await openAuditTrail(auditSource(values['audit-url']));
-    let report: PolicySimulation;
-    try {
-      report = await simulatePolicy(exportEvents(store, { since }), current, proposed, catalog);
-    } finally {
-      await store.close();
-    }
-    if (values.json) out(`${JSON.stringify({ since: since.toISOString(), policy: values.policy, ...report }, null, 2)}\n`);
-    else printText(report, since, values.policy);
-    return 0;
+    proposed = loadPolicy(values.policy);
   } catch (err) {
-    if (!(err instanceof MeshgateError)) throw err;
-    // Nothing was simulated: the inputs are at fault (exit 2), whatever the code.
-    if (values.json) out(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
-    process.stderr.write(`meshgate policy: ${err.code}: ${err.message}\n`);
-    return 2;
+    if (err instanceof MeshgateError && err.code === 'POLICY_INVALID') throw new MeshgateError('POLICY_INVALID', `the proposed policy ${values.policy} is invalid: ${err.message}`);
+    throw err;
   }
+  // Fields are decided as the gateway would today: classification and requirements from the current supergraph.
+  const supergraphSdl = await loadSupergraph({ supergraph: values.supergraph, config: config.source, defaultClassification: current.defaultClassification });
+  const catalog = buildFieldCatalog(supergraphSdl, readClassifications(supergraphSdl), current.defaultClassification);
+  const store = await openAuditTrail(auditSource(values['audit-url']));
+  let report: PolicySimulation;
+  try {
+    report = await simulatePolicy(exportEvents(store, { since }), current, proposed, catalog);
+  } finally {
+    await store.close();
+  }
+  if (values.json) out(`${JSON.stringify({ since: since.toISOString(), policy: values.policy, ...report }, null, 2)}\n`);
+  else printText(report, since, values.policy);
+  return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'simulate') throw new UsageError(`${sub ? `unknown subcommand "${sub}"` : 'a subcommand is required'}: simulate (see \`meshgate help policy\`)`);
-  return runSimulate(rest);
+export function run(argv: string[]): Promise<number> {
+  // Nothing simulated is not a report: every failure exits 2 (see exitTwoUnlessVerdict).
+  return exitTwoUnlessVerdict('policy', argv, async () => {
+    const [sub, ...rest] = argv;
+    if (sub !== 'simulate') throw new UsageError(`${sub ? `unknown subcommand "${sub}"` : 'a subcommand is required'}: simulate (see \`meshgate help policy\`)`);
+    return runSimulate(rest);
+  });
 }

@@ -8,6 +8,7 @@ import { createAuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway } from '../../gateway/server';
 import { createDb, type Dialect } from '../../shared/db';
+import { auditEvent } from '../support/audit-events';
 import { dialects, TEST_DATABASE_URL } from '../support/db';
 import { startMesh } from '../support/mesh';
 import { runMeshgate } from '../support/meshgate-process';
@@ -35,6 +36,21 @@ function proposal(name: string, edits: [from: string, to: string][]): string {
 const REMOVE_USED: [string, string] = [`  "Pack size as sold, for example '24 - 12 oz bottles'."\n  quantityPerUnit: String\n`, ''];
 const REMOVE_UNUSED: [string, string] = ['  "Country the warehouse is in."\n  country: String!\n', ''];
 const LOWER_SUPPLIER: [string, string] = ['  supplier: Supplier! @classified(level: "INTERNAL")', '  supplier: Supplier! @classified(level: "PUBLIC")'];
+const RETYPE_USED: [string, string] = ['  quantityPerUnit: String\n', '  quantityPerUnit: Int\n'];
+const DAY = 86_400_000;
+
+/**
+ * supergraph.yaml as a file of its own (paths made absolute), with inventory's descriptor and the
+ * policy replaced when given.
+ */
+function configWith(name: string, options: { inventoryDescriptor?: string; policy?: string }): string {
+  let yaml = fs.readFileSync(path.join(root, 'supergraph.yaml'), 'utf8').replace(/\.\/subgraphs\//g, `${root}/subgraphs/`);
+  if (options.inventoryDescriptor) yaml = yaml.replace(`${root}/subgraphs/inventory/data-product.yaml`, options.inventoryDescriptor);
+  if (options.policy) yaml += `\nmeshgate:\n  policy: ${options.policy}\n`;
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, yaml);
+  return file;
+}
 
 async function check(args: string[], env: NodeJS.ProcessEnv) {
   const p = runMeshgate(['check', '--subgraph', 'inventory', ...args], env);
@@ -82,6 +98,11 @@ beforeAll(async () => {
       expect(body.data.products.nodes[0].quantityPerUnit).toEqual(expect.any(String));
       await gateway.stop();
       await writer.close();
+      // An archive job read Warehouse.country 40 days ago, and nobody since.
+      const archive = await openAuditStore({ ...store.config, chain: 'check-archive' });
+      const country = { coordinate: 'Warehouse.country', classification: { level: 'INTERNAL' as const }, decision: 'allowed' as const, values: 3 };
+      await archive.append([auditEvent({ time: new Date(Date.now() - 40 * DAY).toISOString(), clientName: 'archive', operationName: 'Archive', fields: [country] })]);
+      await archive.close();
     }
   } finally {
     await mesh.stop();
@@ -109,6 +130,23 @@ describe.each(dialects)('meshgate check with the audit trail on %s', (dialect: D
     const removal = report.changes.find((c: any) => c.type === 'FIELD_REMOVED');
     expect(removal).toMatchObject({ criticality: 'BREAKING', path: 'Product.quantityPerUnit', coordinates: ['Product.quantityPerUnit'], blocking: true });
     expect(removal.clients).toEqual([{ client: 'storefront', coordinates: ['Product.quantityPerUnit'], events: 1, values: 2, lastUsed: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) }]);
+  }, 120_000);
+
+  it('counts only uses within --days: a field last read 40 days ago may go with --days 30, not with --days 60', async () => {
+    const file = proposal('removed-archived.graphql', [REMOVE_UNUSED]);
+    const [month, twoMonths] = await Promise.all([check(['--schema', file, '--days', '30', '--json'], stores[dialect].env), check(['--schema', file, '--days', '60', '--json'], stores[dialect].env)]);
+    expect(month.code).toBe(0);
+    const recent = JSON.parse(month.out);
+    expect(recent.changes.find((c: any) => c.path === 'Warehouse.country')).toMatchObject({ criticality: 'BREAKING', clients: [], blocking: false });
+    expect(Date.parse(recent.usage.since)).toBeGreaterThan(Date.now() - 31 * DAY);
+
+    expect(twoMonths.code).toBe(1);
+    const longer = JSON.parse(twoMonths.out);
+    expect(longer.changes.find((c: any) => c.path === 'Warehouse.country')).toMatchObject({
+      blocking: true,
+      clients: [{ client: 'archive', coordinates: ['Warehouse.country'], events: 1, values: 3, lastUsed: new Date(Date.now() - 40 * DAY).toISOString().slice(0, 10) }],
+    });
+    expect(longer.reasons).toEqual(["Field 'country' was removed from object type 'Warehouse': used by archive"]);
   }, 120_000);
 });
 
@@ -167,5 +205,82 @@ describe('meshgate check', () => {
     expect(missing.err).toContain('--subgraph and --schema are required');
     expect(noTrail.code).toBe(2);
     expect(JSON.parse(noTrail.out)).toEqual({ error: { code: 'AUDIT_UNAVAILABLE', message: expect.stringContaining(`no audit trail at ${path.join(dir, 'nowhere', 'audit.sqlite')}`) } });
+  }, 120_000);
+});
+
+describe('meshgate check, more of what it checks', () => {
+  const env = stores.sqlite.env;
+
+  it("fails a changed type of a field a client used, naming the client", async () => {
+    const file = proposal('retyped-used.graphql', [RETYPE_USED]);
+    const res = await check(['--schema', file, '--json'], env);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.out);
+    expect(report.changes.find((c: any) => c.path === 'Product.quantityPerUnit')).toMatchObject({
+      criticality: 'BREAKING',
+      type: 'FIELD_TYPE_CHANGED',
+      coordinates: ['Product.quantityPerUnit'],
+      clients: [{ client: 'storefront', coordinates: ['Product.quantityPerUnit'] }],
+      blocking: true,
+    });
+    expect(report.reasons).toEqual(["Field 'Product.quantityPerUnit' changed type from 'String' to 'Int': used by storefront"]);
+  }, 120_000);
+
+  it("refuses the schema that runs today when its descriptor is incomplete, naming each missing key", async () => {
+    const descriptor = path.join(dir, 'inventory-incomplete.yaml');
+    const complete = fs.readFileSync(path.join(root, 'subgraphs/inventory/data-product.yaml'), 'utf8');
+    fs.writeFileSync(descriptor, complete.replace('version: 1.0.0\n', '').replace('  freshness: 15m\n', ''));
+    const config = configWith('incomplete-descriptor.yaml', { inventoryDescriptor: descriptor });
+    const res = await check(['--config', config, '--schema', path.join(root, 'subgraphs/inventory/schema.graphql')], env);
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('GOVERNANCE_FAILED: 1 problem(s) composing with');
+    expect(res.out).toContain(`INCOMPLETE_DESCRIPTOR: Subgraph "inventory": its descriptor ${path.relative(root, descriptor)} is incomplete: version is missing; serviceLevels.freshness is missing`);
+    expect(res.err).toContain('GOVERNANCE_FAILED: 1 problem(s) composing with the other subgraphs');
+  }, 120_000);
+
+  it("with a policy default classification, deleting a field's @classified lowers it to that default", async () => {
+    const policy = path.join(dir, 'default-internal.yaml');
+    const current = fs.readFileSync(path.join(root, 'policies/policy.yaml'), 'utf8');
+    expect(current).toContain('# defaultClassification: INTERNAL\n');
+    fs.writeFileSync(policy, current.replace('# defaultClassification: INTERNAL\n', 'defaultClassification: INTERNAL\n'));
+    const config = configWith('default-internal-config.yaml', { policy });
+    // Supplier loses its type default too, so phone falls to the policy's, not the type's.
+    const file = proposal('declassified.graphql', [
+      ['type Supplier @classified(level: "INTERNAL") {', 'type Supplier {'],
+      ['  phone: String @classified(level: "CONFIDENTIAL", category: "CONTACT")', '  phone: String'],
+    ]);
+    const res = await check(['--config', config, '--schema', file, '--json'], env);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.out);
+    expect(report.composition.ok).toBe(true);
+    expect(report.lowered).toEqual([{ coordinate: 'Supplier.phone', from: { level: 'CONFIDENTIAL', category: 'CONTACT' }, to: { level: 'INTERNAL' }, allowed: false }]);
+    expect(report.reasons).toEqual(['Supplier.phone: classification lowered from CONFIDENTIAL/CONTACT to INTERNAL (allow with --allow-lowering Supplier.phone)']);
+  }, 120_000);
+
+  it('exit 2 with a JSON error, never 1, when no verdict is reached: a usage mistake, an unreadable or a broken audit trail', async () => {
+    const notADatabase = path.join(dir, 'not-a-database.sqlite');
+    fs.writeFileSync(notADatabase, 'this is not an SQLite file, and no audit trail\n'.repeat(100));
+    // A real audit store whose usage table is gone: the query fails with the database's own error.
+    const broken = path.join(dir, 'broken-audit.sqlite');
+    const store = await openAuditStore({ sqliteFile: broken, chain: 'broken' });
+    await store.knex.schema.dropTable('field_usage');
+    await store.close();
+    const file = proposal('removed-used-3.graphql', [REMOVE_USED]);
+    const [usage, unreadable, unexpected] = await Promise.all([
+      check(['--schema', file, '--days', 'zero', '--json'], env),
+      check(['--schema', file, '--audit-url', notADatabase, '--json'], env),
+      check(['--schema', file, '--audit-url', broken, '--json'], env),
+    ]);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.out)).toEqual({ error: { code: 'USAGE_INVALID', message: '--days must be a number, got "zero"' } });
+    expect(usage.err).toContain('meshgate check: USAGE_INVALID: --days must be a number');
+
+    // stdout stays one JSON object: the database driver's warnings go to stderr.
+    expect(unreadable.code).toBe(2);
+    expect(JSON.parse(unreadable.out)).toEqual({ error: { code: 'AUDIT_UNAVAILABLE', message: 'cannot open the audit store: file is not a database' } });
+
+    expect(unexpected.code).toBe(2);
+    expect(JSON.parse(unexpected.out)).toEqual({ error: { code: 'INTERNAL_SERVER_ERROR', message: expect.stringContaining('no such table: field_usage') } });
+    expect(unexpected.err).toMatch(/^meshgate check: INTERNAL_SERVER_ERROR: .*no such table: field_usage/m);
   }, 120_000);
 });

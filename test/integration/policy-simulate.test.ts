@@ -8,6 +8,7 @@ import { openAuditStore, type AuditStoreConfig } from '../../gateway/audit/store
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { createDb, type Dialect } from '../../shared/db';
+import { auditEvent } from '../support/audit-events';
 import { cli } from '../support/cli';
 import { dialects, TEST_DATABASE_URL } from '../support/db';
 import { startMesh, type RunningMesh } from '../support/mesh';
@@ -102,6 +103,10 @@ describe.each(dialects)('meshgate policy simulate over an audit trail on %s', (d
     await gateway.stop();
     gateway = undefined;
     await writer.close(); // every event written, and the store released
+    // The same support lookup, by another client, 40 days ago: outside the default window of 30 days.
+    const archive = await openAuditStore({ ...store.config, chain: 'sim-archive' });
+    await archive.append([auditEvent({ time: new Date(Date.now() - 40 * 86_400_000).toISOString(), clientName: 'old-desk', operationName: 'OldLookup' })]);
+    await archive.close();
   }, 120_000);
 
   afterAll(async () => {
@@ -166,6 +171,26 @@ describe.each(dialects)('meshgate policy simulate over an audit trail on %s', (d
     expect(text.out).toContain('no change: every recorded field is decided as the current policy decides it');
   });
 
+  it('replays only what --since covers: an operation 40 days old counts with --since 60d, not by default; a window after every event replays nothing', async () => {
+    const proposed = policyFile('no-support-grant.yaml', currentPolicy.replace(SUPPORT_GRANT, ''));
+    const month = JSON.parse((await simulate('--policy', proposed, '--json')).out);
+    expect(month).toMatchObject({ events: 4, changed: true });
+    expect(month.operations.map((o: any) => o.client)).toEqual(['desk']);
+
+    const twoMonths = JSON.parse((await simulate('--policy', proposed, '--since', '60d', '--json')).out);
+    expect(twoMonths.events).toBe(5);
+    expect(twoMonths.operations.map((o: any) => [o.client, o.operation, o.events, o.lost])).toEqual([
+      ['desk', 'SupportLookup', 1, [{ coordinate: 'Customer.email', from: 'allow', to: 'mask' }]],
+      ['old-desk', 'OldLookup', 1, [{ coordinate: 'Customer.email', from: 'allow', to: 'mask' }]],
+    ]);
+
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const none = await simulate('--policy', proposed, '--since', tomorrow, '--json');
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.out)).toMatchObject({ since: `${tomorrow}T00:00:00.000Z`, events: 0, changed: false, operations: [] });
+    expect((await simulate('--policy', proposed, '--since', tomorrow)).out).toContain('replayed 0 recorded operation(s)');
+  });
+
   it('an invalid proposed policy is POLICY_INVALID naming the file, exit 2; a missing --policy is a usage error', async () => {
     const bad = policyFile('bad.yaml', currentPolicy.replace('  analyst:\n    clearance: INTERNAL', '  analyst:\n    clearance: TOP-SECRET'));
     const res = await simulate('--policy', bad);
@@ -176,5 +201,9 @@ describe.each(dialects)('meshgate policy simulate over an audit trail on %s', (d
     const usage = await simulate();
     expect(usage.code).toBe(2);
     expect(usage.err).toContain('--policy FILE (the proposed policy) is required');
+    // With --json, CI gets one JSON object for every exit 2, usage mistakes included.
+    const json = await simulate('--policy', bad, '--since', 'lately', '--json');
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.out)).toEqual({ error: { code: 'USAGE_INVALID', message: expect.stringContaining('--since must be a duration like 30d') } });
   });
 });
