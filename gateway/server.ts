@@ -17,6 +17,7 @@ import { cachedProbe, probeSubgraphs } from './health';
 import { metricsRoute } from './observability/metrics-route';
 import type { GatewayMetrics } from './observability/metrics';
 import { tracedRoute } from './observability/tracing';
+import { installResultShaping } from './result-shaping';
 import { createSubgraphSource } from './subgraph-source';
 import { webRoutes } from './web';
 import { withLimits } from './plugins/limit';
@@ -67,6 +68,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   // Apollo's gateway reports anonymous telemetry unless told not to; nothing of ours calls out.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const logger = options.logger ?? createLogger('gateway');
+  installResultShaping(logger);
   const routed = (sdl: string) => subgraphsOfSupergraph(sdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
   const subgraphs = routed(options.supergraphSdl);
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));

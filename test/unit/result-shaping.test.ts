@@ -1,0 +1,116 @@
+import { buildSchema, operationFromDocument, type Operation } from '@apollo/federation-internals';
+import { parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { computeResponse } from '../../gateway/result-shaping';
+
+// Apollo's own, the reference: ours must give the same data and the same errors for any input.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const apollo = require('@apollo/gateway/dist/resultShaping').computeResponse as typeof computeResponse;
+
+const schema = buildSchema(`
+  scalar JSON
+  enum Status { OPEN SHIPPED }
+  interface Node { id: ID! }
+  type Product implements Node { id: ID! name: String! price: Float tags: [String!] meta: JSON stock: Int }
+  type Order implements Node { id: ID! status: Status! total: Float! lines: [Line!]! note: String }
+  type Line { qty: Int! product: Product }
+  union Hit = Product | Order
+  type Query { orders: [Order!]! order: Order node: Node search: [Hit] flag: Boolean }
+`);
+
+const QUERY = `query Q($withNote: Boolean!, $skipLines: Boolean = false) {
+  orders {
+    id kind: __typename status total
+    note @include(if: $withNote)
+    lines @skip(if: $skipLines) { qty product { id name price tags meta stock } }
+    ...OrderBits
+  }
+  order { id ... on Order { lines { qty } } }
+  node { __typename id ... on Product { name } ... on Order { status } }
+  search { __typename ... on Product { id price } ... on Order { id total } ... on Node { id } }
+  flag
+}
+fragment OrderBits on Order { id lines { product { name } } }`;
+
+const operation: Operation = operationFromDocument(schema, parse(QUERY), { validate: true });
+const introspectionHandling = () => ({ introspected: true });
+
+function both(input: any, variables: Record<string, unknown>) {
+  // Each walker gets its own copy of the input; one that throws (both assert on shapes they
+  // cannot shape, like a list where an object goes) is compared by its message.
+  const run = (shape: typeof computeResponse) => {
+    try {
+      const r = shape({ operation, variables, input: JSON.parse(JSON.stringify(input)), introspectionHandling });
+      return { data: JSON.parse(JSON.stringify(r.data ?? null)), errors: r.errors.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code })) };
+    } catch (err) {
+      return { thrown: (err as Error).message, errors: [] };
+    }
+  };
+  return { ours: run(computeResponse), theirs: run(apollo) };
+}
+
+const product = (i: number) => ({ id: `P${i}`, name: `name ${i}`, price: i + 0.5, tags: ['a', 'b'], meta: { any: [i] }, stock: i });
+const order = (i: number) => ({ __typename: 'Order', id: `O${i}`, kind: 'Order', status: 'OPEN', total: 10 * i, note: null, lines: [{ qty: i, product: product(i) }, { qty: 2, product: null }] });
+
+describe("result shaping: the same as @apollo/gateway's computeResponse", () => {
+  it('a well-formed response, with the directives either way', () => {
+    const input = { orders: [order(1), order(2)], order: order(3), node: { __typename: 'Product', ...product(4) }, search: [{ ...order(5), __typename: 'Order' }, { __typename: 'Product', ...product(6) }, null], flag: true };
+    for (const variables of [{ withNote: true }, { withNote: false, skipLines: true }]) {
+      const { ours, theirs } = both(input, variables);
+      expect(theirs.errors).toEqual([]);
+      expect(ours).toEqual(theirs);
+    }
+  });
+
+  it('nulls that propagate, invalid leaves and an unknown __typename give the same data and errors', () => {
+    const broken = [
+      { orders: [{ ...order(1), status: null }] }, // non-null in a non-null list: the whole list, then the root
+      { orders: [{ ...order(1), total: 'ten' }] }, // a string where a Float goes
+      { orders: [order(1), { ...order(2), status: 'LOST' }] }, // no such enum value
+      { orders: [{ ...order(1), lines: [{ qty: 1.5, product: product(1) }] }] }, // a float where an Int goes
+      { orders: [order(1)], node: { __typename: 'Nope', id: 'x' } }, // a type the schema lacks
+      { orders: [order(1)], search: [{ __typename: 'Product', ...product(1), price: true }] },
+      { orders: [order(1)], flag: 'yes' },
+      { orders: [{ ...order(1), lines: [{ qty: 1, product: { ...product(1), name: null, tags: ['a', null] } }] }] },
+      { orders: [{ ...order(1), lines: [{ qty: 1, product: { ...product(1), tags: ['a', null] } }] }] }, // a nullable list: only it becomes null
+      { orders: [{ ...order(1), lines: [{ qty: 1, product: { ...product(1), stock: 1e21 } }] }] }, // an integer that prints as 1e+21
+    ];
+    for (const input of broken) {
+      const { ours, theirs } = both(input, { withNote: true });
+      expect(theirs.errors.length).toBeGreaterThan(0);
+      expect(ours).toEqual(theirs);
+    }
+  });
+
+  it('random damage to a large response: identical every time', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values = [null, 'text', 3, 2.5, 1e21, -0, true, 'OPEN', 'SHIPPED', { __typename: 'Product' }, { __typename: 'Line' }, [], [null], undefined];
+    const damage = (value: any): any => {
+      if (Array.isArray(value)) return value.map(damage);
+      if (value && typeof value === 'object') {
+        const out: any = {};
+        for (const [k, v] of Object.entries(value)) {
+          if (random() < 0.03) {
+            const replacement = values[Math.floor(random() * values.length)];
+            if (replacement !== undefined) out[k] = replacement;
+          } else out[k] = damage(v);
+        }
+        return out;
+      }
+      return value;
+    };
+    let differing = 0;
+    let withErrors = 0;
+    for (let round = 0; round < 300; round++) {
+      const input = damage({ orders: Array.from({ length: 5 }, (_, i) => order(i)), order: order(9), node: { __typename: random() < 0.5 ? 'Order' : 'Product', ...(random() < 0.5 ? order(7) : product(7)) }, search: [{ ...order(8), __typename: 'Order' }, { __typename: 'Product', ...product(8) }], flag: false });
+      const { ours, theirs } = both(input, { withNote: random() < 0.5, skipLines: random() < 0.3 });
+      if (theirs.errors.length || 'thrown' in theirs) withErrors++;
+      if (JSON.stringify(ours) !== JSON.stringify(theirs)) differing++;
+      expect(ours).toEqual(theirs);
+    }
+    expect(differing).toBe(0);
+    // The damage must actually reach the error paths, or this test proves nothing.
+    expect(withErrors).toBeGreaterThan(50);
+  });
+});
