@@ -12,12 +12,8 @@
 import {
   ERRORS,
   assert,
-  isCompositeType,
   isCustomScalarType,
   isEnumType,
-  isListType,
-  isNonNullType,
-  isObjectType,
   isSubtype,
   Variable,
   type CompositeType,
@@ -33,6 +29,9 @@ import type { GraphQLError } from 'graphql';
 import type { Logger } from '../shared/logger';
 
 const TYPENAME = '__typename';
+// Kind tests inline: called once per value, and each federation-internals export is a getter.
+const COMPOSITE_KINDS = new Set(['ObjectType', 'InterfaceType', 'UnionType']);
+const isComposite = (type: { kind: string }) => COMPOSITE_KINDS.has(type.kind);
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -157,7 +156,7 @@ function applySelectionSet(request: Request, input: Data, selectionSet: Selectio
         if (outputValue === undefined) {
           if (inputValue === null && responseName !== TYPENAME) inputValue = input[TYPENAME] ?? null;
           const type = inputValue !== null && typeof inputValue === 'string' ? (request.schema.type(inputValue) ?? parentType) : parentType;
-          if (!isObjectType(type)) return NULL_BUBBLE_UP;
+          if (type.kind !== 'ObjectType') return NULL_BUBBLE_UP;
           output[responseName] = type.name;
         }
         continue;
@@ -168,7 +167,7 @@ function applySelectionSet(request: Request, input: Data, selectionSet: Selectio
       if (request.flags & INVALID) return NULL_BUBBLE_UP;
     } else {
       const typename = input[TYPENAME];
-      assert(!typename || typeof typename === 'string', () => `Got unexpected value for __typename: ${typename}`);
+      if (typename && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${typename}`);
       const key = (typename as string | undefined) || `\0${parentType.name}`;
       let applies = step.applies.get(key);
       if (applies === undefined) {
@@ -200,12 +199,13 @@ function describeLast(path: Path, currentType: Type, parentType: CompositeType):
 
 /** Apollo's `updateOutputValue`: returns the value, and leaves INVALID/HAS_ERRORS in `request.flags`. */
 function complete(request: Request, outputValue: unknown, type: Type, inputValue: unknown, selectionSet: SelectionSet | undefined, path: Path, parentType: CompositeType): unknown {
-  assert(inputValue !== undefined, 'Should not pass undefined for `inputValue` to this method');
+  // Apollo's asserts, inline: their messages are built only when one fails.
+  if (inputValue === undefined) throw new Error('Should not pass undefined for `inputValue` to this method');
   if (outputValue === null || (outputValue !== undefined && !selectionSet)) {
     request.flags = 0;
     return outputValue;
   }
-  if (isNonNullType(type)) {
+  if (type.kind === 'NonNullType') {
     const updated = complete(request, outputValue, type.ofType, inputValue, selectionSet, path, parentType);
     if (updated === null) {
       if (!(request.flags & HAS_ERRORS)) {
@@ -221,45 +221,46 @@ function complete(request: Request, outputValue: unknown, type: Type, inputValue
     request.flags = 0;
     return null;
   }
-  if (isListType(type)) {
-    assert(Array.isArray(inputValue), () => `Invalid non-list value ${inputValue} returned by subgraph for list type ${type}`);
-    assert(outputValue === undefined || Array.isArray(outputValue), () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${type}`);
-    const outputList = outputValue === undefined ? new Array(inputValue.length).fill(undefined) : (outputValue as unknown[]);
-    assert(inputValue.length === outputList.length, () => `[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList.length})`);
+  if (type.kind === 'ListType') {
+    if (!Array.isArray(inputValue)) throw new Error(`Invalid non-list value ${inputValue} returned by subgraph for list type ${type}`);
+    if (!(outputValue === undefined || Array.isArray(outputValue))) throw new Error(`Invalid non-list value ${outputValue} returned by subgraph for list type ${type}`);
+    const outputList = outputValue === undefined ? undefined : (outputValue as unknown[]);
+    const length = inputValue.length;
+    if (outputList && length !== outputList.length) throw new Error(`[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList.length})`);
     let flags = 0;
-    const updated = new Array(outputList.length);
-    for (let i = 0; i < outputList.length; i++) {
+    const updated = new Array(length);
+    for (let i = 0; i < length; i++) {
       path.push(i);
-      updated[i] = complete(request, outputList[i], type.ofType, inputValue[i], selectionSet, path, parentType);
+      updated[i] = complete(request, outputList ? outputList[i] : undefined, type.ofType, inputValue[i], selectionSet, path, parentType);
       path.pop();
       flags |= request.flags;
     }
     request.flags = flags & HAS_ERRORS;
     return flags & INVALID ? null : updated;
   }
-  if (isCompositeType(type)) {
-    assert(selectionSet, () => `Invalid empty selection set for composite type ${type}`);
-    assert(typeof inputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
-    assert(outputValue === undefined || typeof outputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
+  if (isComposite(type)) {
+    if (!selectionSet) throw new Error(`Invalid empty selection set for composite type ${type}`);
+    if (typeof inputValue !== 'object') throw new Error(`Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
+    if (!(outputValue === undefined || typeof outputValue === 'object')) throw new Error(`Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
     const input = inputValue as Data;
     const inputTypename = input[TYPENAME];
-    assert(inputTypename === undefined || typeof inputTypename === 'string', () => `Invalid non-string value ${inputTypename} for __typename at ${path}`);
-    let objectType: CompositeType = type;
+    if (!(inputTypename === undefined || typeof inputTypename === 'string')) throw new Error(`Invalid non-string value ${inputTypename} for __typename at ${path}`);
+    let objectType = type as CompositeType;
     if (inputTypename) {
-      const named = request.schema.type(inputTypename as string);
-      if (!named || !isCompositeType(named)) {
+      const named = request.schema.type(inputTypename);
+      if (!named || !isComposite(named)) {
         request.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, type, parentType)}.`, { path: Array.from(path) }));
         request.flags = HAS_ERRORS;
         return null;
       }
-      objectType = named;
+      objectType = named as CompositeType;
     }
     const output = outputValue === undefined ? (Object.create(null) as Data) : (outputValue as Data);
     const bubbled = applySelectionSet(request, input, selectionSet, output, path, objectType) === NULL_BUBBLE_UP;
     request.flags = bubbled ? HAS_ERRORS : 0;
     return bubbled ? null : output;
   }
-  assert(outputValue === undefined, () => `Excepted output to be undefined but got ${type} for type ${type}`);
+  if (outputValue !== undefined) throw new Error(`Excepted output to be undefined but got ${type} for type ${type}`);
   if (leafCheck(request, type as NamedType)(inputValue)) {
     request.flags = 0;
     return inputValue;
