@@ -82,7 +82,8 @@ export const NO_KEY_WARNING =
  * latest signed checkpoint), each `prev_hash` equal to the previous event's hash, each hash
  * equal to the recomputed one, each event's `field_usage` / `entity_keys` rows equal to those
  * derived from its (verified) content, the chain head matching the last event, and — with the
- * key — the signed head: no events missing after it, its hash that of the event at its seq.
+ * key — the signed head: no events missing after it, its hash that of the event at its seq, and
+ * no event beyond it (keyed writers sign each batch, so such an event is an insertion).
  * Reads page by page. Reports the first broken event per chain, and index rows of no event.
  */
 export async function verify(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -246,9 +247,32 @@ async function verifyChain(knex: Knex, chain: string, options: VerifyOptions): P
       if (options.requireSignedHeads) return fail({ seq: report.lastSeq, eventId: lastId, kind: 'signed-head-missing', reason });
       report.warnings.push(reason);
     } else if (signedSeq < report.lastSeq) {
-      // Re-read: a live writer may have signed a newer head meanwhile.
-      const now = await knex('signed_heads').where({ chain }).first('seq');
-      if (!now || Number(now.seq) < report.lastSeq) report.warnings.push(`events after seq ${signedSeq} are not covered by a signed head (appended without MESHGATE_AUDIT_KEY): their truncation cannot be detected`);
+      // A keyed writer signs its head in the transaction that appends the events, so every event
+      // it committed before the scan is covered by the head as it is now. Re-read it (a live writer
+      // may have appended and signed meanwhile); whatever it still leaves out was not appended by a
+      // keyed writer: inserted at the end (with the unsigned `chains` row moved along), or written
+      // by a replica that ran without the key on this chain. Either way nothing vouches for it.
+      const now = await knex('signed_heads').where({ chain }).first();
+      const nowSeq = now ? Number(now.seq) : 0;
+      if (now && (nowSeq !== signedSeq || now.hash !== signed.hash)) {
+        const mac = signedHeadMac({ chain, seq: nowSeq, hash: now.hash, signedAt: isoTime(now.signed_at) }, key);
+        if (!macMatches(mac, now.mac)) {
+          return fail({ seq: nowSeq, eventId: null, kind: 'signed-head-forged', reason: `the signed head at seq ${nowSeq} has an invalid signature (forged, altered, or signed with another key)` });
+        }
+        report.signedHeadSeq = nowSeq;
+        if (nowSeq === report.lastSeq && now.hash !== prevHash) {
+          return fail({ seq: nowSeq, eventId: lastId, kind: 'signed-head-mismatch', reason: `the signed head at seq ${nowSeq} names another hash than this event's: the chain was rewritten from here or before` });
+        }
+      }
+      if (nowSeq < report.lastSeq) {
+        const first = await knex('events').where({ chain, seq: nowSeq + 1 }).first('id');
+        return fail({
+          seq: nowSeq + 1,
+          eventId: first?.id ?? null,
+          kind: 'event-inserted',
+          reason: `${seqRange(nowSeq + 1, report.lastSeq)} beyond the chain's signed head (seq ${nowSeq}): a keyed writer signs every batch it appends, so these were inserted (or appended by a writer without MESHGATE_AUDIT_KEY)`,
+        });
+      }
     }
   }
   return report;

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash, signedHeadMac } from '../../gateway/audit/hash';
 import { prune } from '../../gateway/audit/prune';
 import { fieldUsageByDay, subjectAccess } from '../../gateway/audit/queries';
+import { eventToRow } from '../../gateway/audit/chain-rows';
+import { INDEX_TABLES, indexRowsOf } from '../../gateway/audit/index-rows';
 import { auditStoreConfigFromEnv, contentOf, openAuditStore, rowToEvent, type AuditStore } from '../../gateway/audit/store';
 import { NO_KEY_WARNING, verify } from '../../gateway/audit/verify';
 import { createAuditWriter } from '../../gateway/audit/writer';
@@ -130,6 +132,54 @@ describe.each(dialects)('audit verify on %s: index rows and signed heads', (dial
       await store.knex('chains').where({ chain: 'replica-a' }).update({ hash });
       expect((await verify(store)).ok).toBe(true); // the hash chain and its indexes alone are consistent again
       expect(await brokenOf()).toMatchObject({ seq: 10, eventId: row.id, kind: 'signed-head-mismatch' });
+    });
+
+    it('an event forged onto the end, correctly hashed, index rows and head row moved along: event-inserted with the key', async () => {
+      const last = await store.knex('events').where({ chain: 'replica-a', seq: 10 }).first();
+      const event = { ...contentOf(rowToEvent(last)), id: 'forged-tail', requestId: 'req-forged', subject: 'scapegoat' };
+      const hash = eventHash({ chain: 'replica-a', seq: 11, prevHash: last.hash, event });
+      await store.knex('events').insert(eventToRow(event, 'replica-a', 11, last.hash, hash));
+      const index = indexRowsOf(event);
+      for (const table of INDEX_TABLES) await store.knex(table).insert(index[table]);
+      await store.knex('chains').where({ chain: 'replica-a' }).update({ seq: 11, hash });
+      // The chain, its indexes and its head row agree: without the key nothing shows.
+      expect(await verify(store)).toMatchObject({ ok: true, warnings: [NO_KEY_WARNING], chains: [{ ok: true, events: 11 }] });
+      // The writer signs the head in every append transaction, so an event past it was not appended by a keyed writer.
+      expect(await brokenOf()).toMatchObject({ seq: 11, eventId: 'forged-tail', kind: 'event-inserted', reason: expect.stringContaining("beyond the chain's signed head (seq 10)") });
+      expect(await brokenOf({ key: KEY, requireSignedHeads: true })).toMatchObject({ seq: 11, kind: 'event-inserted' });
+    });
+
+    it('events appended to a signed chain by a writer without the key are not vouched for either', async () => {
+      const unkeyed = await openAuditStore({ db, chain: 'replica-a' });
+      await unkeyed.append(auditEvents(2));
+      expect(await brokenOf()).toMatchObject({ seq: 11, kind: 'event-inserted', reason: expect.stringMatching(/events at seq 11\.\.12 beyond .*without MESHGATE_AUDIT_KEY/) });
+      // Once a keyed writer appends again its signed head covers the whole chain.
+      await store.append(auditEvents(1));
+      expect(await verify(store, { key: KEY })).toMatchObject({ ok: true, chains: [{ ok: true, events: 13, signedHeadSeq: 13 }] });
+    });
+
+    it('no false event-inserted while a keyed writer appends during verification', async () => {
+      await store.append(auditEvents(1500)); // two pages: the writer gets in between page reads
+      const live = await openAuditStore({ db, chain: 'replica-a', signingKey: KEY });
+      let appending = true;
+      // Paced like a gateway's batches: verify must get to the end of a chain that keeps growing.
+      const writes = (async () => {
+        while (appending) {
+          await live.append(auditEvents(3));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      try {
+        for (let i = 0; i < 5; i++) {
+          const report = await verify(store, { key: KEY });
+          expect(report.chains[0]).toMatchObject({ ok: true, warnings: [] });
+          expect(report.chains[0].signedHeadSeq).toBeGreaterThanOrEqual(report.chains[0].lastSeq);
+        }
+      } finally {
+        appending = false;
+        await writes;
+      }
+      expect(Number((await store.knex('chains').first('seq')).seq)).toBeGreaterThan(1510);
     });
 
     it('a forged signed head (moved back over a truncation, or signed with another key)', async () => {
