@@ -75,12 +75,13 @@ export async function introspectSubgraph(name: string, url: string, timeoutMs = 
 export const DESCRIPTOR_FILE = 'data-product.yaml';
 
 /**
- * Where a subgraph's descriptor is: the config's `descriptor:`, else, for a subgraph with no
- * inline owner whose schema is a file, the `data-product.yaml` beside that file (a domain folder's layout).
+ * Where a subgraph's descriptor is: the config's `descriptor:`, else, for a subgraph whose schema
+ * is a file, the `data-product.yaml` beside that file (a domain folder's layout). An inline owner
+ * changes nothing: every subgraph needs one (MISSING_DESCRIPTOR otherwise).
  */
 export function descriptorOf(s: SubgraphConfig): string | undefined {
   if (s.descriptor) return s.descriptor;
-  if (!s.owner && 'file' in s.schema) return path.join(path.dirname(s.schema.file), DESCRIPTOR_FILE);
+  if ('file' in s.schema) return path.join(path.dirname(s.schema.file), DESCRIPTOR_FILE);
   return undefined;
 }
 

@@ -13,7 +13,7 @@ export interface SubgraphConfig {
   schema: { file: string } | { subgraphUrl: string };
   /** The domain's data-product descriptor (Meshgate extension: `descriptor: ./data-product.yaml`), absolute. */
   descriptor?: string;
-  /** Inline owner (Meshgate extension), for subgraphs without a descriptor file. */
+  /** Inline owner (Meshgate extension): stands in for the descriptor's `owner` keys, never for the descriptor. */
   owner?: { team?: string; contact?: string };
 }
 

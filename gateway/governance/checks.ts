@@ -16,8 +16,8 @@ export const GOVERNANCE_CODES = {
   INCOMPLETE_DESCRIPTOR:
     'A data-product descriptor is unreadable or lacks (or has an invalid) name, description, version (semver), serviceLevels.freshness, serviceLevels.availability or tags.',
   UNDOCUMENTED_SCHEMA: 'A data product has a type or field without a GraphQL description (every type but the root types, every field but @external ones).',
-  NOT_A_DATA_PRODUCT:
-    'A warning: a subgraph the config gives only an inline owner (no descriptor) is composed as a plain service, not as a data product: no descriptor or documentation check, absent from the catalog.',
+  MISSING_DESCRIPTOR:
+    'A subgraph has no data-product descriptor (`descriptor:` in the config, or data-product.yaml beside its schema file): every composed subgraph is a data product, an inline owner included.',
 } as const;
 export type GovernanceCode = keyof typeof GOVERNANCE_CODES;
 
@@ -196,10 +196,9 @@ export function checkGovernance(input: GovernanceInput): GovernanceProblem[] {
 }
 
 /**
- * A subgraph with a descriptor is a data product: its descriptor complete and valid, its schema
- * documented. The owner keys are MISSING_OWNER's to report (an inline owner may stand in), as is
- * an unreadable descriptor when no inline owner does. A subgraph the config gives only an inline
- * owner is a service that is not a data product (a foreign subgraph served as it is): not checked here.
+ * Every subgraph is a data product: its descriptor present, complete and valid, its schema
+ * documented. The owner keys are MISSING_OWNER's to report (an inline owner may stand in for
+ * them, never for the descriptor), as is an unreadable descriptor when no inline owner does.
  */
 function checkDataProduct(subgraph: GovernedSubgraph, doc: DocumentNode | undefined, owned: boolean, documentedElsewhere: ReadonlySet<string>): GovernanceProblem[] {
   const located = (code: GovernanceCode, message: string, locations: string[], coordinates: string[] = []): GovernanceProblem => ({
@@ -210,18 +209,14 @@ function checkDataProduct(subgraph: GovernedSubgraph, doc: DocumentNode | undefi
     subgraph: subgraph.name,
     coordinates,
   });
-  // No descriptor: MISSING_OWNER says so, unless an inline owner marks a service that is not a data product.
   if (!subgraph.descriptor) {
-    if (!owned) return [];
     return [
-      {
-        ...located(
-          'NOT_A_DATA_PRODUCT',
-          `Subgraph "${subgraph.name}" has an inline owner but no descriptor: it is composed as a plain service, not a data product (no descriptor or documentation check, absent from the catalog). Give it a data-product.yaml (\`descriptor:\` in the config) to publish it as one`,
-          [subgraph.origin],
-        ),
-        severity: 'warning',
-      },
+      located(
+        'MISSING_DESCRIPTOR',
+        `Subgraph "${subgraph.name}" has no data-product descriptor: give it a data-product.yaml (\`descriptor:\` in the config, or beside its schema file) ` +
+          'with name, description, owner, version, serviceLevels and tags; an inline owner does not replace it',
+        [subgraph.origin],
+      ),
     ];
   }
   const problems: GovernanceProblem[] = [];

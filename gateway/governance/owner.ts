@@ -7,7 +7,7 @@ export interface OwnedSubgraph {
   name: string;
   /** The domain's data-product descriptor file (`owner: { team, contact }` inside). */
   descriptor?: string;
-  /** An owner given inline in the config, for subgraphs without a descriptor. */
+  /** An owner given inline in the config: stands in for the descriptor's `owner` keys. */
   owner?: { team?: string; contact?: string };
 }
 

@@ -11,6 +11,7 @@ import { composeSupergraph } from '../../gateway/compose';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { CLASSIFIED_DIRECTIVE_SDL } from '../../shared/classification';
+import { asDataProduct } from '../support/data-product';
 import { createTestDb, dialects } from '../support/db';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 
@@ -50,7 +51,7 @@ describe.each(dialects)('composite entity keys in the audit trail on %s', (diale
     vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
     subgraph = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as any }) });
     const { url: subgraphUrl } = await startStandaloneServer(subgraph, { listen: { port: 0, host: '127.0.0.1' } });
-    const composed = composeSupergraph([{ name: 'orders', routingUrl: subgraphUrl, origin: 'fixture', sdl, owner: { team: 'orders', contact: 'orders@example.com' } }]);
+    const composed = composeSupergraph([asDataProduct({ name: 'orders', routingUrl: subgraphUrl, origin: 'fixture', sdl })]);
     if (!composed.ok) throw new Error(JSON.stringify(composed.problems));
     store = await openAuditStore({ db: createTestDb(dialect, 'audit'), chain: 'replica-a' });
     writer = createAuditWriter({ append: (events) => store.append(events), close: async () => {} }, { flushIntervalMs: 5 });

@@ -6,6 +6,7 @@ import { loadSupergraph } from '../../cli/commands/gateway';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { products, reviews, startFixture, users, type RunningFixture } from '../fixtures/foreign';
 import { cli } from '../support/cli';
+import { fixtureDescriptor } from '../support/data-product';
 import { postGraphql } from '../support/subgraph';
 
 describe('meshgate serves any Federation 2 supergraph', () => {
@@ -16,19 +17,22 @@ describe('meshgate serves any Federation 2 supergraph', () => {
 
   beforeAll(async () => {
     running = await Promise.all((['accounts', 'products', 'reviews'] as const).map(startFixture));
-    // The fixtures are not Meshgate domains: no data-product.yaml, so each gets an inline owner.
-    const config = (withOwner: (name: string) => boolean) => [
+    // The fixtures are not Meshgate domains: each gets a descriptor written for it (without owner
+    // keys) and an inline owner in the config, which stands in for those keys.
+    const config = (withOwner: (name: string) => boolean, withDescriptor: (name: string) => boolean = () => true) => [
       'subgraphs:',
       ...running.flatMap((f) => [
         `  ${f.name}:`,
         `    routing_url: ${f.url}`,
         `    schema:`,
         `      subgraph_url: ${f.url}`,
+        ...(withDescriptor(f.name) ? [`    descriptor: ${fixtureDescriptor(f.name, { owner: false })}`] : []),
         ...(withOwner(f.name) ? [`    owner:`, `      team: ${f.name} team`, `      contact: ${f.name}@example.com`] : []),
       ]),
     ];
     fs.writeFileSync(path.join(dir, 'supergraph.yaml'), config(() => true).join('\n'));
     fs.writeFileSync(path.join(dir, 'unowned.yaml'), config((name) => name !== 'reviews').join('\n'));
+    fs.writeFileSync(path.join(dir, 'undescribed.yaml'), config(() => true, (name) => name !== 'products').join('\n'));
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -44,8 +48,6 @@ describe('meshgate serves any Federation 2 supergraph', () => {
     expect(res.err).toContain('warning: UNCLASSIFIED_FIELD: 5 field(s) of subgraph "accounts" have no classification and get the policy default INTERNAL: Query.me, Query.users, User.id, User.name, User.username');
     expect(res.err).toContain('subgraph "products" have no classification');
     expect(res.err).toContain('subgraph "reviews" have no classification');
-    // Inline owners compose them as plain services, said out loud: no descriptor, not in the catalog.
-    for (const f of running) expect(res.err).toContain(`warning: NOT_A_DATA_PRODUCT: Subgraph "${f.name}" has an inline owner but no descriptor`);
     const sdl = fs.readFileSync(output, 'utf8');
     for (const f of running) expect(sdl).toContain(`url: "${f.url}"`);
     // The gateway start-up accepts the file only with a default classification too.
@@ -74,7 +76,16 @@ describe('meshgate serves any Federation 2 supergraph', () => {
     const res = await cli('compose', '--config', path.join(dir, 'unowned.yaml'), '--output', path.join(dir, 'never.graphql'), '--default-classification', 'INTERNAL');
     expect(res.code).toBe(1);
     expect(res.err).toContain('GOVERNANCE_FAILED: 1 problem(s)');
-    expect(res.err).toContain('MISSING_OWNER: Subgraph "reviews" has no owner: it has no descriptor (data-product.yaml) and it has no inline owner');
+    expect(res.err).toMatch(/MISSING_OWNER: Subgraph "reviews" has no owner: its descriptor \S+ lacks an owner \(owner\.team and owner\.contact\) and it has no inline owner/);
+  });
+
+  it('fails with MISSING_DESCRIPTOR naming a subgraph without descriptor, its inline owner notwithstanding, exit 1', async () => {
+    const output = path.join(dir, 'never.graphql');
+    const res = await cli('compose', '--config', path.join(dir, 'undescribed.yaml'), '--output', output, '--default-classification', 'INTERNAL');
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('GOVERNANCE_FAILED: 1 problem(s)');
+    expect(res.err).toContain('MISSING_DESCRIPTOR: Subgraph "products" has no data-product descriptor: give it a data-product.yaml');
+    expect(fs.existsSync(output)).toBe(false);
   });
 
   it('answers cross-subgraph queries from the composed file', async () => {

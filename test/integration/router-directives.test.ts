@@ -7,6 +7,7 @@ import { composeSupergraph } from '../../gateway/compose';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { CLASSIFICATION_SPEC_URL, CLASSIFIED_DIRECTIVE_SDL } from '../../shared/classification';
+import { asDataProduct } from '../support/data-product';
 import { postGraphql } from '../support/subgraph';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
 
@@ -39,7 +40,7 @@ async function startVault(policyName?: string) {
     schema: buildSubgraphSchema({ typeDefs: parse(vaultSdl(policyName)), resolvers: { Query: { doc: () => doc, vault: () => ({ combination: '1234' }) } } as any }),
   });
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
-  const composed = composeSupergraph([{ name: 'vault', routingUrl: url, origin: 'vault.graphql', sdl: vaultSdl(policyName), owner: { team: 'Vault', contact: 'vault@example.com' } }]);
+  const composed = composeSupergraph([asDataProduct({ name: 'vault', routingUrl: url, origin: 'vault.graphql', sdl: vaultSdl(policyName) })]);
   if (!composed.ok) throw new Error(JSON.stringify(composed.problems));
   return { server, supergraphSdl: composed.supergraphSdl };
 }

@@ -116,7 +116,10 @@ type Bare { "Documented." x: Int }
 extend type Other @key(fields: "id") { id: ID! @external "Documented." y: Int }
 input Filter { "Documented." q: String r: Int }
 enum Colour { RED GREEN }
-"Documented." enum Size { S M }`;
+"Documented." enum Size { S M }
+scalar federation__FieldSet
+scalar link__Import`;
+    // Federation's own types (in a running subgraph's _service.sdl) are not the product's to document.
     const missing = undocumentedElements(parse(new Source(sdl, 'alpha.graphql')));
     expect(missing.map((m) => m.coordinate)).toEqual(['Query.b', 'Thing.id', 'Bare', 'Filter', 'Filter.r', 'Colour']);
     expect(missing[0].location).toMatch(/^alpha\.graphql:\d+:\d+$/);
@@ -148,6 +151,23 @@ describe('composition refuses an incomplete data product', () => {
     expect(result.problems[0].locations).toEqual([rel(incomplete), `${rel(incomplete)}:3:10`]);
     expect(result.problems[1].message).toMatch(/^Subgraph "beta" \(beta\.graphql\) has 2 undocumented type\(s\) or field\(s\): Query\.b, Thing\.c\. Add a description/);
     expect(result.problems[1].locations).toEqual(['beta.graphql:6:43', 'beta.graphql:7:57']);
+  });
+
+  it('MISSING_DESCRIPTOR: a subgraph without a descriptor is refused, an inline owner notwithstanding, naming the missing descriptor', () => {
+    const { descriptor: _none, ...alpha } = subgraph('alpha', body, '');
+    const result = composeSupergraph([{ ...alpha, owner: { team: 'A', contact: 'a@example.com' } }]);
+    expect(result.ok || result.code).toBe('GOVERNANCE_FAILED');
+    expect(result.ok || result.problems).toEqual([
+      {
+        code: 'MISSING_DESCRIPTOR',
+        message:
+          'Subgraph "alpha" has no data-product descriptor: give it a data-product.yaml (`descriptor:` in the config, or beside its schema file) ' +
+          'with name, description, owner, version, serviceLevels and tags; an inline owner does not replace it',
+        locations: ['alpha.graphql'],
+      },
+    ]);
+    // The same subgraph with its descriptor composes.
+    expect(composeSupergraph([subgraph('alpha', body, write('alpha.yaml', COMPLETE))]).ok).toBe(true);
   });
 
   it('an unreadable descriptor is refused even when the config names the owner inline', () => {

@@ -18,6 +18,7 @@ import { CLASSIFICATION_SPEC_URL, CLASSIFIED_DIRECTIVE_SDL, LEVELS, PERSONAL_DAT
 import { ERROR_CODES, MeshgateError } from '../../shared/errors';
 import { domains } from '../../subgraphs';
 import { cli } from '../support/cli';
+import { asDataProduct, fixtureDescriptor } from '../support/data-product';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -36,15 +37,16 @@ function subgraphSdl(body: string): string {
 const HEADER_LINES = 5;
 
 const owner = { team: 'Test Team', contact: 'test@meshgate.example' };
-// The fixtures are plain services with inline owners; each also gets a NOT_A_DATA_PRODUCT warning, tested once below.
-const governance = (input: Parameters<typeof checkGovernance>[0]) => checkGovernance(input).filter((p) => p.code !== 'NOT_A_DATA_PRODUCT');
+// The classification fixtures have inline owners and no descriptor: the MISSING_DESCRIPTOR each
+// gets is left out here (test/unit/descriptor.test.ts tests it), and composed() makes them data products.
+const governance = (input: Parameters<typeof checkGovernance>[0]) => checkGovernance(input).filter((p) => p.code !== 'MISSING_DESCRIPTOR');
 
 function subgraph(name: string, body: string, extra: Pick<GovernedSubgraph, 'descriptor' | 'owner'> = { owner }): SubgraphSchema {
   return { name, routingUrl: `http://127.0.0.1:1/${name}`, origin: `${name}.graphql`, sdl: subgraphSdl(body), ...extra };
 }
 
 function composed(subgraphs: SubgraphSchema[]): string {
-  const result = composeSupergraph(subgraphs);
+  const result = composeSupergraph(subgraphs.map(asDataProduct));
   if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 2));
   return result.supergraphSdl;
 }
@@ -308,7 +310,14 @@ describe('composeSupergraph governs', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.code).toBe('GOVERNANCE_FAILED');
-    expect(result.problems.map((p) => p.code)).toEqual(['MISSING_OWNER', 'UNCLASSIFIED_FIELD', 'PERSONAL_DATA_WITHOUT_CATEGORY']);
+    // An inline owner (beta) does not stand in for the descriptor.
+    expect(result.problems.map((p) => [p.code, p.message.match(/"(alpha|beta)/)?.[1]])).toEqual([
+      ['MISSING_OWNER', 'alpha'],
+      ['UNCLASSIFIED_FIELD', 'alpha'],
+      ['MISSING_DESCRIPTOR', 'alpha'],
+      ['PERSONAL_DATA_WITHOUT_CATEGORY', 'beta'],
+      ['MISSING_DESCRIPTOR', 'beta'],
+    ]);
     const mixed = composeSupergraph([subgraph('alpha', 'type Query { a: String }'), subgraph('beta', 'type Query { a: Int }')]);
     expect(mixed.ok || mixed.code).toBe('COMPOSITION_FAILED');
     expect(mixed.ok || mixed.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['UNCLASSIFIED_FIELD']));
@@ -317,7 +326,9 @@ describe('composeSupergraph governs', () => {
   it('composeFromConfig throws GOVERNANCE_FAILED; with a default classification it composes and reports the defaulted fields', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-gov-'));
     try {
-      fs.writeFileSync(path.join(dir, 'a.graphql'), 'type Query { hello: String }\n');
+      fs.writeFileSync(path.join(dir, 'a.graphql'), 'type Query {\n  "A greeting."\n  hello: String\n}\n');
+      // Its descriptor beside the schema file; the inline owner stands in for the descriptor's.
+      fs.copyFileSync(fixtureDescriptor('alpha', { owner: false }), path.join(dir, 'data-product.yaml'));
       const config = { name: 'alpha', routingUrl: 'http://127.0.0.1:1/graphql', schema: { file: path.join(dir, 'a.graphql') }, owner };
       const err = await composeFromConfig([config]).catch((e) => e);
       expect(err).toBeInstanceOf(MeshgateError);
@@ -327,13 +338,10 @@ describe('composeSupergraph governs', () => {
       const warnings: string[] = [];
       const sdl = await composeFromConfig([config], { defaultClassification: 'INTERNAL', onWarning: (w) => warnings.push(w.message) });
       expect(sdl).toContain('hello: String');
-      expect(warnings).toEqual([
-        '1 field(s) of subgraph "alpha" have no classification and get the policy default INTERNAL: Query.hello',
-        expect.stringMatching(/^Subgraph "alpha" has an inline owner but no descriptor: it is composed as a plain service, not a data product/),
-      ]);
-      // A schema file without a descriptor in the config gets the data-product.yaml beside it.
-      const [loaded] = await loadSubgraphSchemas([{ ...config, owner: undefined }]);
-      expect(loaded.descriptor).toBe(path.join(dir, 'data-product.yaml'));
+      expect(warnings).toEqual(['1 field(s) of subgraph "alpha" have no classification and get the policy default INTERNAL: Query.hello']);
+      // A schema file without a descriptor in the config gets the data-product.yaml beside it, inline owner or not.
+      const loaded = await loadSubgraphSchemas([config, { ...config, owner: undefined }]);
+      expect(loaded.map((s) => s.descriptor)).toEqual([path.join(dir, 'data-product.yaml'), path.join(dir, 'data-product.yaml')]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
