@@ -115,6 +115,8 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
     let fields: AuditFieldUse[] = [];
     let outcome: AuditOutcome = 'rejected';
     let errorCodes: string[] = [];
+    /** `sink.admit` holds a queue slot for this request's event. */
+    let reserved = false;
     let status = 200;
     let body: unknown;
     const headers: Record<string, string> = {};
@@ -152,7 +154,10 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
       const denied = decisions.some((d) => d.decision !== 'allow');
       fields = roots.map((c) => ({ coordinate: c, classification: { level: options.rootField.level }, decision: denied ? 'denied' : 'allowed', values: 0 }));
       if (denied) throw new Refusal(403, 'FORBIDDEN', options.forbidden);
-      if (!options.sink.accepts(options.rootField.level)) throw new Refusal(503, 'AUDIT_UNAVAILABLE', 'the audit trail cannot record this request right now; try again later');
+      // A slot held for this request's event: the queue filling meanwhile cannot leave it unaudited.
+      const admission = options.sink.admit([options.rootField.level]);
+      reserved = admission.reserved;
+      if (admission.refused.length) throw new Refusal(503, 'AUDIT_UNAVAILABLE', 'the audit trail cannot record this request right now; try again later');
       if (!document) throw new Refusal(400, 'GRAPHQL_PARSE_FAILED', 'the query does not parse');
       const invalid = validate(options.schema, document);
       if (invalid.length) {
@@ -219,7 +224,7 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
       latencyMs: Math.round((now() - receivedAt) * 1000) / 1000,
     };
     try {
-      if (!options.sink.append(event)) options.logger?.error({ requestId: event.requestId }, `${options.name}: the sink refused an event (queue full)`);
+      if (!options.sink.append(event, reserved ? { reserved } : undefined)) options.logger?.error({ requestId: event.requestId }, `${options.name}: the sink refused an event (queue full)`);
     } catch (err) {
       options.logger?.error({ err, requestId: event.requestId }, `${options.name}: appending an event failed`);
     }

@@ -46,18 +46,34 @@ export interface AuditEvent {
   latencyMs: number;
 }
 
+export interface AuditAdmission {
+  refused: Level[];
+  /** A queue slot is held for this operation's event: append it with `{ reserved: true }`. */
+  reserved: boolean;
+}
+
 /**
  * Where the gateway hands audit events. Implementations queue in memory and write in batches
  * off the request path; `append` never blocks on the store.
  */
 export interface AuditSink {
-  /** Queues an event; false when the queue cannot take it (it is full). */
-  append(event: AuditEvent): boolean;
+  /**
+   * Queues an event; false when the queue cannot take it (it is full). `reserved`: the event of an
+   * operation `admit` reserved a slot for; it takes that slot, so a full queue cannot refuse it.
+   */
+  append(event: AuditEvent, options?: { reserved?: boolean }): boolean;
   /**
    * Whether an operation touching data of `level` may run now: false when the queue is full or
    * the store has been unreachable longer than allowed, for levels configured to fail closed.
    */
   accepts(level: Level): boolean;
+  /**
+   * Whether an operation reading data of `levels` may run now: `refused` lists the levels `accepts`
+   * refuses (empty: it may run). Admitted with a fail-closed level, it holds one queue slot
+   * (`reserved`) until its event is appended with `{ reserved: true }`: otherwise the queue could
+   * fill between this check and the append, and data already served would go unaudited.
+   */
+  admit(levels: readonly Level[]): AuditAdmission;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Flushes, then releases the store. */

@@ -3,7 +3,7 @@ import { MeshgateError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
 import { normaliseEvent } from './hash';
 import type { AuditAppender } from './store';
-import type { AuditEvent, AuditSink } from './types';
+import type { AuditAdmission, AuditEvent, AuditSink } from './types';
 
 export interface AuditWriterOptions {
   /** Events held in memory at most; `append` refuses beyond (default 10,000). */
@@ -36,6 +36,8 @@ export interface AuditWriterStats {
   failedBatches: number;
   /** Events `append` refused (queue full, invalid event, or writer closed). */
   rejected: number;
+  /** Queue slots held by admitted operations whose events are not appended yet (see `admit`). */
+  reserved: number;
   /** Since when the store has been failing (epoch ms), or null. */
   outageSince: number | null;
   lastError: string | null;
@@ -54,7 +56,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * and by time), one transaction per batch, off the request path. A failed batch stays at the
  * head of the queue and is retried with capped exponential backoff; events are never dropped
  * once `append` returned true. `append` returning false (queue full, invalid event, closed) is
- * the only way an event is not taken: it is counted in `rejected` and logged.
+ * the only way an event is not taken: it is counted in `rejected` and logged. An operation `admit`
+ * let through with a fail-closed level holds a slot, so its event is never refused as queue full.
  */
 export function createAuditWriter(store: AuditAppender, options: AuditWriterOptions = {}): AuditWriter {
   const maxQueue = options.maxQueue ?? 10_000;
@@ -71,6 +74,8 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   const queue: AuditEvent[] = [];
   /** When each queued event arrived (parallel to `queue`). */
   const arrivals: number[] = [];
+  /** Slots held for admitted operations' events: they count against maxQueue until appended. */
+  let reserved = 0;
   let written = 0;
   let failedBatches = 0;
   let rejected = 0;
@@ -149,10 +154,24 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     while ((queue.length > 0 && !abandoned) || draining) await drain();
   }
 
+  const full = () => queue.length + reserved >= maxQueue;
+
+  function accepts(level: Level): boolean {
+    if (!failClosed.has(level)) return true;
+    if (closed || full()) return false;
+    const t = now();
+    if (outageSince !== null && t - outageSince > maxOutageMs) return false;
+    // A store that hangs instead of failing: the oldest event has waited too long.
+    return arrivals.length === 0 || t - arrivals[0] <= maxOutageMs + flushIntervalMs;
+  }
+
   return {
-    append(event: AuditEvent): boolean {
+    append(event: AuditEvent, options?: { reserved?: boolean }): boolean {
+      // The slot is given back whatever becomes of the event, so a refused one cannot leak it.
+      const holdsSlot = options?.reserved === true && reserved > 0;
+      if (holdsSlot) reserved -= 1;
       if (closed) return reject('writer closed', event);
-      if (queue.length >= maxQueue) return reject('queue full', event);
+      if (!holdsSlot && full()) return reject('queue full', event);
       let normalised: AuditEvent;
       try {
         normalised = normaliseEvent(event);
@@ -165,13 +184,14 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
       return true;
     },
 
-    accepts(level: Level): boolean {
-      if (!failClosed.has(level)) return true;
-      if (closed || queue.length >= maxQueue) return false;
-      const t = now();
-      if (outageSince !== null && t - outageSince > maxOutageMs) return false;
-      // A store that hangs instead of failing: the oldest event has waited too long.
-      return arrivals.length === 0 || t - arrivals[0] <= maxOutageMs + flushIntervalMs;
+    accepts,
+
+    admit(levels: readonly Level[]): AuditAdmission {
+      const distinct = [...new Set(levels)];
+      const refused = distinct.filter((level) => !accepts(level));
+      const reserve = refused.length === 0 && distinct.some((level) => failClosed.has(level));
+      if (reserve) reserved += 1;
+      return { refused, reserved: reserve };
     },
 
     flush,
@@ -198,7 +218,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     },
 
     stats(): AuditWriterStats {
-      return { queued: queue.length, written, failedBatches, rejected, outageSince, lastError, lagMs: arrivals.length ? Math.max(0, now() - arrivals[0]) : 0 };
+      return { queued: queue.length, written, failedBatches, rejected, reserved, outageSince, lastError, lagMs: arrivals.length ? Math.max(0, now() - arrivals[0]) : 0 };
     },
   };
 }

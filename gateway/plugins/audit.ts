@@ -32,6 +32,8 @@ interface RequestAudit {
   executed: boolean;
   /** Refused by the audit step itself (AUDIT_UNAVAILABLE). */
   refused: boolean;
+  /** `sink.admit` holds a queue slot for this request's event. */
+  reserved?: boolean;
   emitted: boolean;
 }
 
@@ -70,9 +72,9 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
     return s;
   };
 
-  const append = (event: AuditEvent) => {
+  const append = (event: AuditEvent, reserved = false) => {
     try {
-      if (!sink.append(event)) logger?.error({ requestId: event.requestId, outcome: event.outcome }, 'audit: the sink refused an event (queue full)');
+      if (!sink.append(event, reserved ? { reserved } : undefined)) logger?.error({ requestId: event.requestId, outcome: event.outcome }, 'audit: the sink refused an event (queue full)');
     } catch (err) {
       logger?.error({ err, requestId: event.requestId }, 'audit: appending an event failed');
     }
@@ -143,7 +145,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
       outcome,
       errorCodes: override?.errorCodes ?? codesOf(errors),
       latencyMs: Math.round((now() - state.receivedAt) * 1000) / 1000,
-    });
+    }, state.reserved);
   };
 
   return {
@@ -203,7 +205,9 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
               responses.set(plan, response);
             }
             state.response = response;
-            const closed = response.levels.filter((level) => !sink.accepts(level));
+            // admit, not accepts: the queue may fill before the event is appended, after the data left.
+            const { refused: closed, reserved } = sink.admit(response.levels);
+            state.reserved = reserved;
             if (closed.length) {
               state.refused = true;
               return {

@@ -4,6 +4,7 @@ import { verify } from '../../gateway/audit/verify';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer';
 import { createPipeline } from '../../gateway/pipeline';
+import { auditEvent } from '../support/audit-events';
 import { createTestDb } from '../support/db';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
@@ -124,5 +125,69 @@ describe('audit store outage, end to end', () => {
     const outcomes = (await real.knex('events').orderBy('seq').select('outcome')).map((r) => r.outcome);
     expect(outcomes).toEqual(['ok', 'rejected', 'ok', 'ok']);
     expect((await verify(real)).ok).toBe(true);
+  }, 60_000);
+});
+
+describe('fail closed: the queue filling while an admitted RESTRICTED request runs', () => {
+  let mesh: RunningMesh;
+  let real: AuditStore;
+  let writer: AuditWriter;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let fill = false;
+  let filled = 0;
+
+  beforeAll(async () => {
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
+    real = await openAuditStore({ db: createTestDb('sqlite', 'audit'), chain: 'race' });
+    // Nothing is written until the gate opens: the queue holds every event.
+    const gated: AuditAppender = { append: async (events) => gate.then(() => real.append(events)), close: async () => {} };
+    writer = createAuditWriter(gated, { maxQueue: 4, batchSize: 4, flushIntervalMs: 5, logger: silent });
+    const pipeline = createPipeline({ settings: {}, baseDir: process.cwd(), audit: writer });
+    // Concurrent traffic, condensed: once the request was admitted, other events fill the queue.
+    pipeline.plugins.push({
+      name: 'test-queue-filler',
+      apollo: {
+        async requestDidStart() {
+          return {
+            async executionDidStart() {
+              if (!fill) return;
+              while (writer.append(auditEvent({ subject: 'filler' }))) filled += 1;
+            },
+          };
+        },
+      },
+    });
+    mesh = await startMesh('sqlite', { scale: 0.02, plugins: pipeline.plugins });
+  }, 60_000);
+
+  afterAll(async () => {
+    release();
+    await mesh?.stop();
+    await writer?.close().catch(() => undefined);
+    await real?.close();
+    vi.unstubAllEnvs();
+  });
+
+  it('the served RESTRICTED read still gets its event: admit held a queue slot for it', async () => {
+    const token = await signToken({ sub: 'race-hr', roles: ['hr'], purposes: ['hr-administration'] });
+    fill = true;
+    const res = await fetch(`${mesh.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': 'hr-administration' },
+      body: JSON.stringify({ query: '{ salesReps { id birthDate } }' }),
+    });
+    fill = false;
+    const body = (await res.json()) as { data?: any; errors?: any[] };
+    expect(res.status).toBe(200);
+    expect(body.data.salesReps.some((r: any) => r.birthDate != null)).toBe(true);
+    expect(filled).toBe(3); // one of the four slots was held for the RESTRICTED request's event
+    expect(writer.stats()).toMatchObject({ queued: 4, reserved: 0, rejected: 1 });
+    release();
+    await writer.flush();
+    const stored = await real.knex('events').where({ subject: 'race-hr' }).select('outcome', 'fields');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].outcome).toBe('ok');
+    expect(JSON.parse(stored[0].fields)).toContainEqual(expect.objectContaining({ coordinate: 'SalesRep.birthDate', decision: 'allowed', classification: { level: 'RESTRICTED', category: 'IDENTITY' } }));
   }, 60_000);
 });

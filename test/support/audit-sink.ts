@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditSink } from '../../gateway/audit/types';
+import type { AuditAdmission, AuditEvent, AuditSink } from '../../gateway/audit/types';
 import type { Level } from '../../shared/classification';
 
 /** An in-memory AuditSink for tests: records every event; `closed` levels are not accepted (fail closed). */
@@ -13,6 +13,10 @@ export class MemoryAuditSink implements AuditSink {
 
   accepts(level: Level): boolean {
     return !this.closed.has(level);
+  }
+
+  admit(levels: readonly Level[]): AuditAdmission {
+    return { refused: [...new Set(levels)].filter((level) => !this.accepts(level)), reserved: false };
   }
 
   async flush(): Promise<void> {}
