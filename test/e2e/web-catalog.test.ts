@@ -118,6 +118,20 @@ describe('data product catalog', () => {
       );
     });
 
+    it("a product's usage is the sum of its fields' usage, over the same days", async () => {
+      const r = await catalog('{ dataProduct(name: "sales") { usage types { fields { coordinate usage { events } } } } }');
+      expect(r.body.errors).toBeUndefined();
+      const sales = r.body.data.dataProduct;
+      const fields = sales.types.flatMap((t: any) => t.fields);
+      const sum = fields.reduce((n: number, f: any) => n + (f.usage?.events ?? 0), 0);
+      // The setup read Query.customers and Customer.companyName 3 times each (and the connection's fields).
+      expect(fields.find((f: any) => f.coordinate === 'Customer.companyName').usage.events).toBe(3);
+      expect(sum).toBeGreaterThanOrEqual(6);
+      expect(sales.usage).toBe(sum);
+      const unused = await catalog('{ dataProduct(name: "logistics") { usage } }');
+      expect(unused.body.data.dataProduct.usage).toBe(0);
+    });
+
     it('counts field usage from the audit trail and searches fields', async () => {
       const r = await catalog('{ fields(search: "customer.companyname") { coordinate usage { events clients } } }');
       expect(r.body.data.fields).toEqual([{ coordinate: 'Customer.companyName', usage: { events: 3, clients: ['catalog-test'] } }]);
@@ -185,6 +199,34 @@ describe('data product catalog', () => {
       await expect.poll(() => page.locator('article.product').count()).toBe(4);
       expect(await page.locator('#field-results').isVisible()).toBe(false);
 
+      // Owners are searchable: a team's name finds its product, and nothing else.
+      await page.fill('#search-text', 'logistics & fulfilment');
+      await expect.poll(() => page.locator('article.product').count()).toBe(1);
+      expect(await page.locator('article.product').getAttribute('data-product')).toBe('logistics');
+      expect(await page.locator('#field-count').textContent()).toBe('0 field(s)');
+      await page.fill('#search-text', 'sales-ops@meshgate.example');
+      await expect.poll(() => page.locator('article[data-product=sales]').count()).toBe(1);
+      expect(await page.locator('article.product').count()).toBe(1);
+      await page.fill('#search-text', '');
+      await expect.poll(() => page.locator('article.product').count()).toBe(4);
+
+      // Rendered, not just present: readable on a laptop screen without scrolling sideways, each
+      // product card and the lineage graph drawn with content of their own.
+      // (Evaluated in the page, which has a DOM; this file's TypeScript has none.)
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1366);
+      expect(await page.evaluate<number>('parseFloat(getComputedStyle(document.body).fontSize)')).toBeGreaterThanOrEqual(14);
+      for (const card of await page.locator('article.product').all()) {
+        const box = await card.boundingBox();
+        expect(box!.width).toBeGreaterThan(200);
+        const stats = screenshotStats(await card.screenshot());
+        // A card drawn with text (anti-aliased: hundreds of colours) over a tenth of it or more, not an empty frame.
+        expect(stats.inkShare, (await card.getAttribute('data-product')) ?? '').toBeGreaterThan(0.1);
+        expect(stats.colours).toBeGreaterThan(200);
+      }
+      const graph = screenshotStats(await page.locator('svg.lineage').screenshot());
+      expect(graph.inkShare).toBeGreaterThan(0.05);
+      expect(graph.colours).toBeGreaterThan(200);
+
       await sales.locator('a.button').click();
       await expect.poll(() => page.locator('#product-heading').textContent()).toBe('Sales: fields');
       const customer = page.locator('#product section[data-type=Customer]');
@@ -194,7 +236,9 @@ describe('data product catalog', () => {
       const shot = await page.screenshot({ fullPage: true });
       const stats = screenshotStats(shot);
       expect(stats.width).toBe(1366);
-      expect(stats.colours).toBeGreaterThan(50);
+      // The product's field tables run well past one screen; a page that failed to load is one screen of little.
+      expect(stats.height).toBeGreaterThan(3 * 900);
+      expect(stats.colours).toBeGreaterThan(1000);
       expect(stats.inkShare).toBeGreaterThan(0.2);
       fs.writeFileSync(path.join(process.env.MESHGATE_SCREENSHOT_DIR ?? dir, 'catalog.png'), shot);
       expect(pageErrors).toEqual([]);
