@@ -32,6 +32,8 @@ export interface GatewayOptions {
   routingUrls?: Record<string, string>;
   /** Per-subgraph request timeout (default 30 s). */
   subgraphTimeoutMs?: number;
+  /** Identical query fetches of one principal in flight share one subgraph call (default true; inflight-dedup.ts). */
+  dedupeInflightFetches?: boolean;
   /** Timeouts of particular subgraphs, by name (`meshgate.subgraphs` in the config; see `subgraphTimeouts`). */
   subgraphTimeouts?: Record<string, number>;
   /** Prometheus metrics (`createGatewayMetrics`): served at `GET /metrics`, fed by every subgraph call; absent = no such route. */
@@ -94,6 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
         secret: subgraphSecret,
         timeoutMs: timeoutOf(name),
         onFetch: options.metrics?.observeSubgraphFetch,
+        dedupeInflight: options.dedupeInflightFetches,
         logger,
       });
       // The audit trail records which subgraphs each request actually called.

@@ -5,6 +5,7 @@ import { ANONYMOUS, type Principal } from '../shared/principal';
 import { assertUsableSecret, encodePrincipal, SIGNATURE_HEADERS, signEncoded } from '../shared/signing';
 import { dedupeRepresentations, expandEntities } from './entity-dedup';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS, withDeadline } from './fetcher';
+import { InflightFetches, inflightKey } from './inflight-dedup';
 import { tracedFetcher, tracingEnabled } from './observability/tracing';
 import type { GatewayContext } from './plugins/types';
 import { classifySubgraphFailure, subgraphFailureError, type SubgraphFailure } from './subgraph-failure';
@@ -42,13 +43,20 @@ export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   // Set by RemoteGraphQLDataSource's constructor (Object.assign of the config): declared, not initialised.
   declare readonly name: string;
   declare readonly logger: Logger;
+  /** Identical query fetches in flight share one call (inflight-dedup.ts); absent when switched off. */
+  declare readonly inflight?: InflightFetches<Awaited<ReturnType<RemoteGraphQLDataSource['process']>>>;
 
-  constructor(config: Partial<RemoteGraphQLDataSource<GatewayContext>> & { name: string; logger: Logger }) {
+  constructor(config: Partial<RemoteGraphQLDataSource<GatewayContext>> & { name: string; logger: Logger; inflight?: SubgraphSource['inflight'] }) {
     super(config);
   }
 
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const key = this.inflight && inflightKey(options);
+    return key ? this.inflight!.run(key, () => this.processDistinct(options)) : this.processDistinct(options);
+  }
+
   /** Entity fetches send each distinct representation once (entity-dedup.ts). */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+  private async processDistinct(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     const representations = options.request.variables?.representations;
     if (!Array.isArray(representations) || representations.length < 2) return super.process(options);
     const deduped = dedupeRepresentations(representations);
@@ -102,6 +110,8 @@ export interface SubgraphSourceOptions {
   timeoutMs?: number;
   /** Called after every call with its duration and outcome (metrics). */
   onFetch?: (result: SubgraphFetchResult) => void;
+  /** Identical query fetches of one principal in flight share one call (default true). */
+  dedupeInflight?: boolean;
   logger: Logger;
 }
 
@@ -115,6 +125,7 @@ export function createSubgraphSource(options: SubgraphSourceOptions): SubgraphSo
   let fetcher = withDeadline(options.fetcher, options.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS);
   if (options.onFetch) fetcher = observedFetcher(fetcher, name, options.onFetch);
   if (tracingEnabled()) fetcher = tracedFetcher(fetcher, name);
-  if (!secret) return new SubgraphSource({ name, url, fetcher, logger });
-  return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger });
+  const inflight = options.dedupeInflight === false ? undefined : new InflightFetches();
+  if (!secret) return new SubgraphSource({ name, url, fetcher, logger, inflight });
+  return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger, inflight });
 }

@@ -1,0 +1,76 @@
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+// Not re-exported by the package's index.
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import { encodePrincipal } from '../shared/signing';
+import { ANONYMOUS, type Principal } from '../shared/principal';
+import type { GatewayContext } from './plugins/types';
+
+/**
+ * Identical subgraph fetches in flight at the same moment share one call: same subgraph, same
+ * principal (subject, roles, scopes, purposes, client, attributes: everything a subgraph may
+ * decide on), same operation and variables, and only for queries. Nothing is kept once the call
+ * settles: this is not a cache. Each request still runs its own plan, authorization, masking
+ * and audit event; only the subgraph's work is shared.
+ */
+export function inflightKey(options: GraphQLDataSourceProcessOptions<GatewayContext>): string | undefined {
+  if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return undefined;
+  if (options.incomingRequestContext.operation?.operation !== 'query') return undefined;
+  const { query, operationName, variables } = options.request;
+  if (!query) return undefined;
+  const principal = ((options.context as Partial<GatewayContext> | undefined)?.principal ?? ANONYMOUS) as Principal;
+  return `${encodePrincipal(principal)}\n${operationName ?? ''}\n${query}\n${JSON.stringify(variables ?? {})}`;
+}
+
+interface Shared<T> {
+  promise: Promise<T>;
+  /** Requests still to take the answer: all but the last get a copy, so none sees another's merges. */
+  takers: number;
+}
+
+/** One subgraph's fetches in flight, by `inflightKey`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class InflightFetches<T extends { data?: any; errors?: any; extensions?: any }> {
+  private readonly inflight = new Map<string, Shared<T>>();
+  /** Requests that joined a call already in flight, since start (for tests and metrics). */
+  joined = 0;
+
+  /**
+   * `fetch` for the first request with this key; later ones join its call. A joiner whose shared
+   * call failed makes its own (`fetch` again), so its error is its own and logged under its
+   * request id.
+   */
+  run(key: string, fetch: () => Promise<T>): Promise<T> {
+    const current = this.inflight.get(key);
+    if (current) {
+      current.takers++;
+      this.joined++;
+      return current.promise.then(
+        (response) => this.take(current, response),
+        () => fetch(),
+      );
+    }
+    const shared: Shared<T> = { promise: fetch(), takers: 1 };
+    this.inflight.set(key, shared);
+    // Registered first, so it runs before any taker: no request joins a settled call.
+    const settle = () => void this.inflight.delete(key);
+    shared.promise.then(settle, settle);
+    return shared.promise.then((response) => this.take(shared, response));
+  }
+
+  get size(): number {
+    return this.inflight.size;
+  }
+
+  /** The gateway merges into what it is given: every taker but the last gets its own copy. */
+  private take(shared: Shared<T>, response: T): T {
+    shared.takers--;
+    if (shared.takers === 0) return response;
+    // `http` (the fetch response) is only read; the GraphQL body is what gets merged into.
+    return {
+      ...response,
+      data: structuredClone(response.data),
+      ...(response.errors !== undefined && { errors: structuredClone(response.errors) }),
+      ...(response.extensions !== undefined && { extensions: structuredClone(response.extensions) }),
+    };
+  }
+}

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InflightFetches, inflightKey } from '../../gateway/inflight-dedup';
+import { createPipeline } from '../../gateway/pipeline';
+import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import { domains } from '../../subgraphs';
+import { MemoryAuditSink } from '../support/audit-sink';
+import { startMesh, type RunningMesh } from '../support/mesh';
+import { signToken, TEST_JWT_SECRET } from '../support/tokens';
+
+const ORDERS = 'query Orders { orders(first: 3) { nodes { id total customer { companyName } } } }';
+
+describe('identical fetches in flight share one call, for one principal only', () => {
+  it('shares a call while it is in flight, gives each taker its own copy, and keeps nothing after', async () => {
+    const inflight = new InflightFetches<{ data: { n: number[] } }>();
+    let calls = 0;
+    const pending: (() => void)[] = [];
+    const release = () => pending.splice(0).forEach((resolve) => resolve());
+    const fetch = () => {
+      const n = ++calls;
+      return new Promise<{ data: { n: number[] } }>((resolve) => pending.push(() => resolve({ data: { n: [n] } })));
+    };
+    const answers = [inflight.run('k', fetch), inflight.run('k', fetch), inflight.run('k', fetch)];
+    const other = inflight.run('other key', fetch);
+    release();
+    const [a, b, c] = await Promise.all(answers);
+    expect(calls).toBe(2);
+    await other;
+    expect(a).toEqual(b);
+    expect(b).toEqual(c);
+    // Each request merges into its own answer.
+    expect(new Set([a.data, b.data, c.data]).size).toBe(3);
+    expect(inflight.joined).toBe(2);
+    expect(inflight.size).toBe(0);
+    const later = inflight.run('k', fetch);
+    release();
+    await later;
+    expect(calls).toBe(3);
+  });
+
+  it('a joiner whose shared call failed makes its own call', async () => {
+    const inflight = new InflightFetches<{ data: string }>();
+    let calls = 0;
+    const fetch = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 10));
+      if (calls === 1) throw new Error('subgraph down');
+      return { data: 'second try' };
+    };
+    const [first, second] = await Promise.allSettled([inflight.run('k', fetch), inflight.run('k', fetch)]);
+    expect(first.status).toBe('rejected');
+    expect(second).toEqual({ status: 'fulfilled', value: { data: 'second try' } });
+    expect(calls).toBe(2);
+  });
+
+  it('only query fetches of incoming operations are keyed, by principal, operation and variables', () => {
+    const options = (operation: string, principal: object | undefined, variables: object = {}) =>
+      ({
+        kind: 'incoming operation',
+        request: { query: 'query Q { a }', operationName: 'Q', variables },
+        incomingRequestContext: { operation: { operation } },
+        context: { principal },
+      }) as never;
+    const alice = { subject: 'alice', roles: ['analyst'], scopes: [], grantedPurposes: [], purpose: null, client: { name: null, version: null }, attributes: {} };
+    const bob = { ...alice, subject: 'bob' };
+    expect(inflightKey(options('mutation', alice))).toBeUndefined();
+    expect(inflightKey({ kind: 'health check', request: { query: '{ a }' }, context: {} } as never)).toBeUndefined();
+    expect(inflightKey(options('query', alice))).toBe(inflightKey(options('query', { ...alice })));
+    expect(inflightKey(options('query', alice))).not.toBe(inflightKey(options('query', bob)));
+    expect(inflightKey(options('query', alice))).not.toBe(inflightKey(options('query', { ...alice, purpose: 'marketing' })));
+    expect(inflightKey(options('query', alice))).not.toBe(inflightKey(options('query', alice, { first: 2 })));
+  });
+});
+
+describe('in-flight sharing on the governed demo mesh', () => {
+  const sink = new MemoryAuditSink();
+  let mesh: RunningMesh;
+  let unshared: MeshgateGateway;
+  let unsharedUrl: string;
+  // The sales `orders` resolver, slowed so that concurrent requests overlap, and counted.
+  let ordersCalls = 0;
+
+  beforeAll(async () => {
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
+    const query = (domains.sales.resolvers as any).Query;
+    const orders = query.orders;
+    query.orders = async (...args: unknown[]) => {
+      ordersCalls++;
+      await new Promise((r) => setTimeout(r, 150));
+      return orders(...args);
+    };
+    const pipeline = () => createPipeline({ settings: {}, baseDir: process.cwd(), audit: sink }).plugins;
+    mesh = await startMesh('sqlite', { scale: 0.05, plugins: pipeline() });
+    unshared = await createGateway({ supergraphSdl: mesh.supergraphSdl, plugins: pipeline(), dedupeInflightFetches: false });
+    unsharedUrl = await unshared.listen(0);
+  }, 60_000);
+  afterAll(async () => {
+    await unshared?.stop();
+    await mesh?.stop();
+    vi.unstubAllEnvs();
+  });
+
+  async function askAll(url: string, subjects: string[]) {
+    const tokens = await Promise.all(subjects.map((sub) => signToken({ sub, roles: ['analyst'] })));
+    const before = ordersCalls;
+    const events = sink.events.length;
+    const bodies = await Promise.all(
+      tokens.map(async (token) => {
+        const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: ORDERS }) });
+        return (await res.json()) as { data?: any; errors?: unknown[] };
+      }),
+    );
+    return { bodies, calls: ordersCalls - before, events: sink.events.length - events };
+  }
+
+  it('five concurrent identical requests of one caller: one sales call, five answers, five audit events', async () => {
+    const { bodies, calls, events } = await askAll(mesh.gatewayUrl, ['analyst-a', 'analyst-a', 'analyst-a', 'analyst-a', 'analyst-a']);
+    for (const body of bodies) {
+      expect(body.errors).toBeUndefined();
+      expect(body.data).toEqual(bodies[0].data);
+    }
+    expect(bodies[0].data.orders.nodes).toHaveLength(3);
+    expect(calls).toBe(1);
+    expect(events).toBe(5);
+  });
+
+  it('different callers never share, and switched off nobody does', async () => {
+    expect((await askAll(mesh.gatewayUrl, ['analyst-a', 'analyst-b', 'analyst-c'])).calls).toBe(3);
+    expect((await askAll(unsharedUrl, ['analyst-a', 'analyst-a', 'analyst-a'])).calls).toBe(3);
+  });
+
+  it('nothing is kept: the same request after the others finished calls the subgraph again', async () => {
+    await askAll(mesh.gatewayUrl, ['analyst-a']);
+    expect((await askAll(mesh.gatewayUrl, ['analyst-a'])).calls).toBe(1);
+  });
+});
