@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   PORT_TAKEN: 'meshgate new-domain was given a port another domain uses (registry or supergraph.yaml) or something on this machine listens on; nothing was written.',
   AUDIT_UNAVAILABLE:
     'The audit store is unreachable (or its write queue is full); a request touching fail-closed data (by default RESTRICTED) is refused until audit events can be recorded again (HTTP 503).',
+  AUDIT_UNCOUNTED:
+    'Not an error the caller sees: recorded in an audit event whose values and entity keys could not be counted (the executed operation did not line up with its authorization plan), so its zero counts are not a claim that nothing was returned.',
   AUDIT_TAMPERED:
     "The audit trail failed verification: an event was modified, deleted, inserted or reordered, its index rows (field usage, entity keys) disagree with it, events were cut off a chain's end, or a checkpoint or signed head is forged; the report names the first broken event per chain and the kind of tampering.",
   BAD_REQUEST: 'The HTTP request is malformed: a body that is not valid JSON, not a GraphQL request, or cut off before it was complete (HTTP 400).',

@@ -132,6 +132,9 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
     else if (!errors?.length) outcome = 'ok';
     else if (data !== null && data !== undefined) outcome = 'partial';
     else outcome = state.executed ? 'error' : 'rejected';
+    const errorCodes = [...(override?.errorCodes ?? codesOf(errors))];
+    // Executed but not counted: say so in the event, or its zeros read as "nothing was returned".
+    if (state.executed && state.response && !state.response.aligned) errorCodes.push('AUDIT_UNCOUNTED');
     const operationName = rc.operationName ?? rc.request.operationName ?? null;
     const signature = state.sourceHash ? signatures.get(state.sourceHash, operationName, state.source) : null;
     const headers = rc.request.http?.headers ?? new HeaderMap();
@@ -143,7 +146,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
       fields,
       subgraphs: subgraphsCalled(context),
       outcome,
-      errorCodes: override?.errorCodes ?? codesOf(errors),
+      errorCodes,
       latencyMs: Math.round((now() - state.receivedAt) * 1000) / 1000,
     }, state.reserved);
   };
@@ -201,7 +204,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
                 variables: rc.request.variables ?? {},
                 entityKeys,
               });
-              if (!response.aligned) logger?.warn({ requestId: rc.contextValue.requestId }, 'audit: the operation walk does not match the authorization plan; values are not counted');
+              if (!response.aligned) logger?.warn({ code: 'AUDIT_UNCOUNTED', requestId: rc.contextValue.requestId }, 'audit: the operation walk does not match the authorization plan; values are not counted');
               responses.set(plan, response);
             }
             state.response = response;

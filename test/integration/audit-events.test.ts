@@ -1,7 +1,20 @@
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { composeServices } from '@apollo/composition';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent, AuditFieldUse } from '../../gateway/audit/types';
+import { catalogSource } from '../../gateway/authorization/catalog';
 import { createPipeline } from '../../gateway/pipeline';
+import { useAudit } from '../../gateway/plugins/audit';
+import { useAuthorize } from '../../gateway/plugins/authorize';
+import { useMask } from '../../gateway/plugins/mask';
+import type { MeshgatePlugin } from '../../gateway/plugins/types';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
+import type { FieldInfo, Policy } from '../../policies/types';
+import { levelRank, type Classification } from '../../shared/classification';
+import { ANONYMOUS } from '../../shared/principal';
 import { MemoryAuditSink } from '../support/audit-sink';
 import { startMesh, type RunningMesh } from '../support/mesh';
 import { signToken, TEST_JWT_SECRET } from '../support/tokens';
@@ -246,5 +259,213 @@ describe('audit events from the governed gateway', () => {
     expect(events).toHaveLength(200);
     expect(new Set(events.map((e) => e.requestId)).size).toBe(200);
     for (const r of responses) expect(keysDeep(r.body).some((k) => k.startsWith('__meshgate'))).toBe(false);
+  });
+});
+
+describe('audit events: failures, every subgraph called, and uncounted values', () => {
+  const sink = new MemoryAuditSink();
+  let mesh: RunningMesh;
+  const gateways: MeshgateGateway[] = [];
+
+  const serve = async (plugins: MeshgatePlugin[], extra: Partial<Parameters<typeof createGateway>[0]> = {}) => {
+    const gateway = await createGateway({ supergraphSdl: mesh.supergraphSdl, plugins, ...extra });
+    gateways.push(gateway);
+    return gateway.listen(0);
+  };
+  const pipeline = () => createPipeline({ settings: {}, baseDir: process.cwd(), audit: sink }).plugins;
+  async function ask(url: string, query: string, caller: Caller = ADMIN, extra: Record<string, string> = {}) {
+    const before = sink.events.length;
+    const response = await post(url, query, undefined, await headersFor(caller, extra));
+    expect(sink.events.length - before).toBe(1);
+    return { ...response, event: sink.events[sink.events.length - 1] };
+  }
+
+  beforeAll(async () => {
+    vi.stubEnv('MESHGATE_JWT_SECRET', TEST_JWT_SECRET);
+    mesh = await startMesh('sqlite', { scale: 0.05, plugins: pipeline() });
+  }, 60_000);
+  afterAll(async () => {
+    for (const g of gateways) await g.stop();
+    await mesh?.stop();
+    vi.unstubAllEnvs();
+  });
+
+  it('lists every subgraph a cross-domain query called', async () => {
+    const { body, event } = await ask(
+      mesh.gatewayUrl,
+      '{ orders(first: 2) { nodes { id customer { companyName } lines { product { name reviewCount } } shipments { status } } } }',
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.orders.nodes[0].lines[0].product.reviewCount).toEqual(expect.any(Number));
+    expect(event).toMatchObject({ outcome: 'ok', errorCodes: [], subgraphs: ['customer-experience', 'inventory', 'logistics', 'sales'] });
+    expect(use(event, 'Product.reviewCount')).toMatchObject({ decision: 'allowed', values: body.data.orders.nodes.flatMap((o: any) => o.lines).length });
+  });
+
+  it('a dead subgraph: partial (or error when nothing is left) with SUBGRAPH_UNAVAILABLE, its fields uncounted, the call listed', async () => {
+    const url = await serve(pipeline(), { routingUrls: { logistics: 'http://127.0.0.1:9/graphql' } });
+    const partial = await ask(url, '{ orders(first: 2) { nodes { id } } shipment(id: "1") { status } }');
+    expect(partial.body.data.orders.nodes).toHaveLength(2);
+    expect(partial.body.data.shipment).toBeNull();
+    expect(partial.event).toMatchObject({ outcome: 'partial', errorCodes: ['SUBGRAPH_UNAVAILABLE'], subgraphs: ['logistics', 'sales'] });
+    expect(use(partial.event, 'Order.id')).toMatchObject({ values: 2 });
+    expect(use(partial.event, 'Shipment.status')).toMatchObject({ decision: 'allowed', values: 0 });
+
+    const nothing = await ask(url, '{ carriers { name } }');
+    expect(nothing.body.data).toBeNull();
+    expect(nothing.event).toMatchObject({ outcome: 'error', errorCodes: ['SUBGRAPH_UNAVAILABLE'], subgraphs: ['logistics'] });
+    expect(use(nothing.event, 'Carrier.name')).toMatchObject({ values: 0 });
+  });
+
+  it('an unexpected failure inside the gateway: outcome error, INTERNAL_SERVER_ERROR, the fields it asked for', async () => {
+    const plugins = pipeline();
+    // A pipeline step that throws once execution starts: Apollo answers 500 without willSendResponse.
+    plugins.push({
+      name: 'test-explode',
+      apollo: {
+        async requestDidStart() {
+          return {
+            async executionDidStart() {
+              throw new Error('boom (test)');
+            },
+          };
+        },
+      },
+    });
+    const url = await serve(plugins);
+    const { status, event } = await ask(url, 'query Boom { customers(first: 2) { nodes { id email } } }');
+    expect(status).toBe(500);
+    expect(event).toMatchObject({ outcome: 'error', errorCodes: ['INTERNAL_SERVER_ERROR'], operationName: 'Boom', subject: 'audit-admin' });
+    expect(use(event, 'Customer.email')).toMatchObject({ decision: 'allowed', values: 0 });
+    expect(JSON.stringify(event)).not.toContain('boom');
+  });
+
+  it('values it could not count are flagged AUDIT_UNCOUNTED, not recorded as plain zeros', async () => {
+    const plugins = pipeline();
+    const at = plugins.findIndex((p) => p.name === 'audit');
+    expect(at).toBeGreaterThan(0);
+    // A step between authorize and audit that changes the document after authorize planned it
+    // (with a new query hash, as a replacement must): audit's walk no longer lines up with the plan.
+    const extended = parse('{ customers(first: 2) { nodes { id email companyName } } }', { noLocation: true });
+    plugins.splice(at, 0, {
+      name: 'test-rewrite',
+      apollo: {
+        async requestDidStart() {
+          return {
+            async responseForOperation(rc) {
+              const writable = rc as { document: DocumentNode; operation: unknown; queryHash: string };
+              writable.document = extended;
+              writable.operation = getOperationAST(extended);
+              writable.queryHash = 'test-rewrite-extended';
+              return null;
+            },
+          };
+        },
+      },
+    });
+    const url = await serve(plugins);
+    const { body, event } = await ask(url, '{ customers(first: 2) { nodes { id email } } }', ANALYST);
+    expect(body.data.customers.nodes).toHaveLength(2);
+    expect(event.outcome).toBe('ok');
+    expect(event.errorCodes).toEqual(['AUDIT_UNCOUNTED']);
+    expect(use(event, 'Customer.email')).toMatchObject({ decision: 'masked', values: 0 });
+    expect(use(event, 'Customer.email')!.entityKeys).toBeUndefined();
+    // An aligned request through the same gateway is counted as usual.
+    const counted = await ask(mesh.gatewayUrl, '{ customers(first: 2) { nodes { id email } } }', ANALYST);
+    expect(counted.event.errorCodes).toEqual([]);
+    expect(use(counted.event, 'Customer.email')).toMatchObject({ values: 2 });
+  });
+});
+
+describe('audit events through interfaces and unions', () => {
+  // The people fixture of authorize.test.ts: an interface, a union, entity keys on both types.
+  const typeDefs = parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+    interface Person { id: ID! name: String email: String }
+    type Employee implements Person @key(fields: "id") { id: ID! name: String email: String ssn: String }
+    type Customer implements Person @key(fields: "id") { id: ID! name: String email: String }
+    union SearchResult = Employee | Customer
+    type Query { people: [Person!]! search: [SearchResult!]! }`);
+  const employees = [
+    { __typename: 'Employee', id: 'e1', name: 'Ada Lovelace', email: 'ada@corp.example', ssn: '123-45-6789' },
+    { __typename: 'Employee', id: 'e2', name: 'Alan Turing', email: null, ssn: '987-65-4321' },
+  ];
+  const customers = [{ __typename: 'Customer', id: 'c1', name: 'Grace Hopper', email: 'grace@shop.example' }];
+  const classifications = new Map<string, Classification>([
+    ['Query.people', { level: 'PUBLIC' }],
+    ['Query.search', { level: 'PUBLIC' }],
+    ...['Person', 'Employee', 'Customer'].flatMap((t) => [
+      [`${t}.id`, { level: 'PUBLIC' }],
+      [`${t}.name`, { level: 'INTERNAL' }],
+      [`${t}.email`, { level: 'CONFIDENTIAL', category: 'CONTACT' }],
+    ] as [string, Classification][]),
+    ['Employee.ssn', { level: 'RESTRICTED', category: 'IDENTITY' }],
+  ]);
+  /** analyst: up to INTERNAL in clear, CONFIDENTIAL personal data masked, the rest denied. */
+  const policy: Policy = {
+    anonymous: 'deny',
+    readsArguments: false,
+    async decide(_principal, field: FieldInfo) {
+      const rank = levelRank(field.classification.level);
+      if (rank <= levelRank('INTERNAL')) return { decision: 'allow', reason: 'clearance' };
+      if (rank === levelRank('CONFIDENTIAL') && field.classification.category) return { decision: 'mask', reason: 'personal-data-masked' };
+      return { decision: 'deny', reason: 'clearance' };
+    },
+    mask: (_field, value) => (typeof value === 'string' ? `${value[0]}***` : null),
+    principalKey: () => 'analyst',
+  };
+  const analyst: MeshgatePlugin = { name: 'test-principal', prepareContext: (_req, context) => void (context.principal = { ...ANONYMOUS, subject: 'people-analyst', roles: ['analyst'] }) };
+  const sink = new MemoryAuditSink();
+  let subgraph: ApolloServer;
+  let gateway: MeshgateGateway;
+  let url: string;
+
+  beforeAll(async () => {
+    subgraph = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs,
+        resolvers: {
+          Query: { people: () => [...employees, ...customers], search: () => [...customers, ...employees] },
+          Person: { __resolveType: (p: { __typename: string }) => p.__typename },
+          SearchResult: { __resolveType: (p: { __typename: string }) => p.__typename },
+        } as any,
+      }),
+    });
+    const { url: subgraphUrl } = await startStandaloneServer(subgraph, { listen: { port: 0, host: '127.0.0.1' } });
+    const composed = composeServices([{ name: 'people', typeDefs, url: subgraphUrl }]);
+    if (composed.errors) throw composed.errors[0];
+    const catalogOf = catalogSource(() => classifications);
+    gateway = await createGateway({
+      supergraphSdl: composed.supergraphSdl!,
+      plugins: [analyst, useAuthorize({ policy, mode: 'enforce', catalogOf }), useMask({ policy }), useAudit({ sink, catalogOf })],
+    });
+    url = await gateway.listen(0);
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await subgraph?.stop();
+  });
+
+  const ask = async (query: string) => {
+    const before = sink.events.length;
+    const res = await post(url, query, undefined, {});
+    expect(sink.events.length - before).toBe(1);
+    return { ...res, event: sink.events[sink.events.length - 1] };
+  };
+
+  it('counts values and keys per concrete type, through an interface field, inline fragments and a union', async () => {
+    const { body, event } = await ask('{ people { id email ... on Employee { name ssn } } search { ... on Customer { email } } }');
+    expect(body.data.people.map((p: any) => p.email)).toEqual(['a***', null, 'g***']);
+    expect(body.data.search).toEqual([{ email: 'g***' }, {}, {}]);
+    expect(keysDeep(body.data).some((k) => k.startsWith('__meshgate'))).toBe(false);
+    expect(event).toMatchObject({ outcome: 'partial', errorCodes: ['FORBIDDEN'], subgraphs: ['people'] });
+    // people { email } selects the interface field: decided, and counted, for every implementation.
+    const email = (t: string) => event.fields.filter((f) => f.coordinate === `${t}.email`);
+    expect(event.fields.map((f) => f.coordinate).sort()).toEqual(expect.arrayContaining(['Employee.name', 'Employee.ssn', 'Query.people', 'Query.search']));
+    const emails = [...email('Person'), ...email('Employee'), ...email('Customer')];
+    expect(emails.every((f) => f.decision === 'masked')).toBe(true);
+    expect(emails.reduce((n, f) => n + f.values, 0)).toBe(3); // a***, g*** in people; g*** in search
+    expect(emails.flatMap((f) => f.entityKeys ?? []).sort()).toEqual(['c1', 'c1', 'e1']);
+    expect(use(event, 'Employee.name')).toMatchObject({ decision: 'allowed', values: 2 });
+    expect(use(event, 'Employee.ssn')).toMatchObject({ decision: 'denied', values: 0 });
+    expect(use(event, 'Employee.ssn')!.entityKeys).toEqual([]);
   });
 });
