@@ -219,7 +219,9 @@ async function runSubject(argv: string[]): Promise<number> {
     out(`${JSON.stringify(records, null, 2)}\n`);
     return 0;
   }
-  out(table(['TIME', 'SUBJECT', 'CLIENT', 'PURPOSE', 'FIELDS'], records.map((r) => [r.time, r.subject ?? '-', r.client ?? '-', r.purpose ?? '-', r.coordinates.join(',')])));
+  // A masked field is marked: the caller saw a mask of the value, not the value.
+  const fieldsOf = (r: (typeof records)[number]) => r.fields.map((f) => (f.decision === 'masked' ? `${f.coordinate} (masked)` : f.coordinate)).join(',');
+  out(table(['TIME', 'SUBJECT', 'CLIENT', 'PURPOSE', 'FIELDS'], records.map((r) => [r.time, r.subject ?? '-', r.client ?? '-', r.purpose ?? '-', fieldsOf(r)])));
   out(`${records.length} access${records.length === 1 ? '' : 'es'} to ${entityKey}'s personal data since ${since!.toISOString()}\n`);
   return 0;
 }

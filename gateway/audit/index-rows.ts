@@ -31,7 +31,7 @@ export function indexRowsOf(event: AuditEvent): IndexRows {
       client_name: event.clientName,
     });
     for (const key of new Set(f.entityKeys ?? [])) {
-      rows.entity_keys.push({ entity_key: key, coordinate: f.coordinate, event_id: event.id, time: event.time, subject: event.subject });
+      rows.entity_keys.push({ entity_key: key, coordinate: f.coordinate, decision: f.decision, event_id: event.id, time: event.time, subject: event.subject });
     }
   }
   return rows;
@@ -39,7 +39,7 @@ export function indexRowsOf(event: AuditEvent): IndexRows {
 
 const COLUMNS: Record<IndexTable, string[]> = {
   field_usage: ['event_id', 'time', 'coordinate', 'level', 'category', 'decision', 'value_count', 'client_name'],
-  entity_keys: ['entity_key', 'coordinate', 'event_id', 'time', 'subject'],
+  entity_keys: ['entity_key', 'coordinate', 'decision', 'event_id', 'time', 'subject'],
 };
 
 /** One row as a comparable string: both engines' spellings of a time, a number or a null agree. */

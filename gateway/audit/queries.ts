@@ -209,6 +209,11 @@ export interface SubjectAccessRecord {
   purpose: string | null;
   /** The personal-data fields of the entity that left the gateway. */
   coordinates: string[];
+  /**
+   * The same fields with their decision: `masked` means a mask left, not the value; `allowed` (or
+   * `denied` in dry-run mode, which does not enforce) means the value itself did.
+   */
+  fields: { coordinate: string; decision: Decision }[];
 }
 
 /**
@@ -222,7 +227,7 @@ export async function subjectAccess(store: AuditStore, entityKey: string, option
     .knex('entity_keys as k')
     .join('events as e', 'e.id', 'k.event_id')
     .where('k.entity_key', entityKey)
-    .select('k.event_id', 'k.coordinate', 'e.time', 'e.subject', 'e.client_name', 'e.purpose');
+    .select('k.event_id', 'k.coordinate', 'k.decision', 'e.time', 'e.subject', 'e.client_name', 'e.purpose');
   timeRange(q, 'k.time', since, options.until);
   const rows: any[] = await q.orderBy([{ column: 'e.time', order: 'desc' }, { column: 'k.event_id', order: 'desc' }, { column: 'k.coordinate' }]);
   const byEvent = new Map<string, SubjectAccessRecord>();
@@ -237,10 +242,14 @@ export async function subjectAccess(store: AuditStore, entityKey: string, option
         client: r.client_name ?? null,
         purpose: r.purpose ?? null,
         coordinates: [],
+        fields: [],
       };
       byEvent.set(r.event_id, rec);
     }
-    if (!rec.coordinates.includes(r.coordinate)) rec.coordinates.push(r.coordinate);
+    if (!rec.coordinates.includes(r.coordinate)) {
+      rec.coordinates.push(r.coordinate);
+      rec.fields.push({ coordinate: r.coordinate, decision: r.decision });
+    }
   }
   return [...byEvent.values()];
 }

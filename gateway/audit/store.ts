@@ -9,12 +9,13 @@ import { INDEX_TABLES } from './index-rows';
 import { appendSqlite } from './sqlite-append';
 import * as initial from './migrations/001_initial';
 import * as signedHeads from './migrations/002_signed_heads';
+import * as entityKeyDecisions from './migrations/003_entity_key_decisions';
 import { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA } from './settings';
 import type { AuditEvent } from './types';
 
 export { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA };
 
-export const AUDIT_MIGRATIONS: Record<string, Migration> = { '001_initial': initial, '002_signed_heads': signedHeads };
+export const AUDIT_MIGRATIONS: Record<string, Migration> = { '001_initial': initial, '002_signed_heads': signedHeads, '003_entity_key_decisions': entityKeyDecisions };
 
 export interface AuditStoreConfig {
   /** `postgres://…`; absent for the embedded SQLite file. */

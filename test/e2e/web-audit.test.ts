@@ -69,6 +69,8 @@ describe.skipIf(unavailable)('audit view in headless Chromium', () => {
       { sub: 'sam', roles: ['support'], purposes: ['customer-support'] },
       { 'apollographql-client-name': 'desk', 'x-purpose': 'customer-support' },
     );
+    // The analyst gets the same email masked: the subject report must not count it as seen in clear.
+    await ask('query MaskedLookup { customer(id: "C000001") { id email } }', { sub: 'ann', roles: ['analyst'] }, { 'apollographql-client-name': 'reports' });
     await writer.flush();
     browser = await launchBrowser();
   }, 90_000);
@@ -126,8 +128,15 @@ describe.skipIf(unavailable)('audit view in headless Chromium', () => {
 
     await page.fill('#subject-search input[name=entityKey]', 'C000001');
     await page.click('#subject-search button[type=submit]');
-    await expect.poll(() => page.locator('#subject-count').textContent()).toBe('1 access(es) to personal data of C000001');
-    expect(await page.locator('#subject tbody').textContent()).toMatch(/sam.*desk.*customer-support.*Customer\.email/s);
+    await expect.poll(() => page.locator('#subject-count').textContent()).toBe('2 access(es) to personal data of C000001');
+    const accesses = page.locator('#subject tbody tr');
+    expect(await accesses.count()).toBe(2);
+    const annRow = accesses.filter({ hasText: 'ann' });
+    const samRow = accesses.filter({ hasText: 'sam' });
+    expect(await samRow.textContent()).toMatch(/sam.*desk.*customer-support.*Customer\.email/s);
+    expect(await samRow.locator('.badge.masked').count()).toBe(0);
+    expect(await annRow.textContent()).toMatch(/ann.*reports.*Customer\.email\s*masked/s);
+    expect(await annRow.locator('.badge.masked').count()).toBe(1);
 
     const shot = await page.screenshot({ fullPage: true });
     const stats = screenshotStats(shot);

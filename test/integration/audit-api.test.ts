@@ -155,9 +155,12 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
   });
 
   it('answers subject access: who has seen a customer\'s personal data', async () => {
-    const { body } = await audit('{ subjectAccess(entityKey: "C000001") { subject client purpose coordinates } }');
+    const { body } = await audit('{ subjectAccess(entityKey: "C000001") { subject client purpose coordinates fields { coordinate decision } } }');
     expect(body.errors).toBeUndefined();
-    expect(body.data.subjectAccess).toEqual([{ subject: 'api-support', client: 'desk', purpose: 'customer-support', coordinates: ['Customer.email'] }]);
+    // Support reads contact data in clear for customer-support: the value itself left, not a mask.
+    expect(body.data.subjectAccess).toEqual([
+      { subject: 'api-support', client: 'desk', purpose: 'customer-support', coordinates: ['Customer.email'], fields: [{ coordinate: 'Customer.email', decision: 'allowed' }] },
+    ]);
   });
 
   it('reports field usage, field users and unused fields matching the requests made', async () => {

@@ -82,6 +82,18 @@ describe.each(dialects)('audit verify on %s: index rows and signed heads', (dial
       expect(await brokenOf()).toMatchObject({ seq: 9, eventId: id, kind: 'index-inserted' });
     });
 
+    it('an entity key relabelled from masked to allowed (or back): the subject report reads the decision', async () => {
+      const masked = await openAuditStore({ db, chain: 'replica-m', signingKey: KEY });
+      await masked.append(auditEvents(2, () => ({ fields: [{ coordinate: 'Customer.email', classification: { level: 'CONFIDENTIAL', category: 'CONTACT' }, decision: 'masked', values: 1, entityKeys: ['C7'] }] })));
+      const id = (await store.knex('events').where({ chain: 'replica-m', seq: 2 }).first('id')).id;
+      await store.knex('entity_keys').where({ event_id: id }).update({ decision: 'allowed' });
+      expect((await subjectAccess(store, 'C7')).find((a) => a.eventId === id)!.fields).toEqual([{ coordinate: 'Customer.email', decision: 'allowed' }]);
+      const report = await verify(store, { key: KEY });
+      expect(report.chains.find((c) => c.chain === 'replica-m')).toMatchObject({ ok: false, broken: { seq: 2, eventId: id, kind: 'index-modified' } });
+      await store.knex('entity_keys').where({ event_id: id }).update({ decision: null });
+      expect((await verify(store, { key: KEY })).chains.find((c) => c.chain === 'replica-m')!.broken).toMatchObject({ kind: 'index-modified' });
+    });
+
     it('a modified entity key', async () => {
       const id = await idAt(3);
       await store.knex('entity_keys').where({ event_id: id, entity_key: 'C9' }).update({ entity_key: 'C8' });

@@ -12,7 +12,10 @@ import { auditStoreConfigFromEnv, lazyAuditStore, openAuditStore, type AuditAppe
 import { verify } from '../../gateway/audit/verify';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter } from '../../gateway/audit/writer';
-import { createDb, type Database, type Dialect } from '../../shared/db';
+import { createDb, migrateToLatest, type Database, type Dialect } from '../../shared/db';
+import { extendChain } from '../../gateway/audit/chain-rows';
+import * as initialMigration from '../../gateway/audit/migrations/001_initial';
+import * as signedHeadsMigration from '../../gateway/audit/migrations/002_signed_heads';
 import { auditEvent, auditEvents } from '../support/audit-events';
 import { createTestDb, dialects, TEST_DATABASE_URL } from '../support/db';
 
@@ -107,6 +110,12 @@ describe.each(dialects)('audit store on %s', (dialect: Dialect) => {
     const access = await subjectAccess(store, 'C1', { since: new Date(Date.now() - DAY) });
     expect(access.map((a) => a.eventId).sort()).toEqual(expected((i) => i % 5 !== 0 && i % 4 === 1));
     expect(access[0]).toMatchObject({ coordinates: ['Customer.email'], purpose: 'customer-support' });
+    // Masked (odd i) and in-clear (even i) reads of C9's email are told apart.
+    const decisionOf = new Map(events.map((e, i) => [e.id, i % 2 ? 'masked' : 'allowed']));
+    const c9 = await subjectAccess(store, 'C9');
+    expect(c9).toHaveLength(24);
+    for (const a of c9) expect(a.fields).toEqual([{ coordinate: 'Customer.email', decision: decisionOf.get(a.eventId) }]);
+    expect(c9.filter((a) => a.fields[0].decision === 'masked')).toHaveLength(12);
     expect(await subjectAccess(store, 'C1', { since: new Date(Date.now() + DAY) })).toEqual([]);
 
     expect(await unusedFields(store, ['Customer.email', 'Customer.taxId', 'Customer.phone', 'Order.total'], { since: new Date(Date.now() - DAY) })).toEqual(['Customer.phone', 'Order.total']);
@@ -198,6 +207,37 @@ describe.each(dialects)('audit store on %s', (dialect: Dialect) => {
     await store.knex('checkpoints').update({ seq: 12, hash: e12.hash });
     expect((await verify(store, { key: KEY })).chains[0]).toMatchObject({ ok: false, broken: { seq: 12, eventId: null, kind: 'checkpoint-forged' } });
     await expect(prune(store, new Date(), KEY)).rejects.toMatchObject({ code: 'AUDIT_TAMPERED' });
+  });
+
+  it('upgrading a store written before entity_keys had a decision: filled in from each event, and it verifies', async () => {
+    const old = createTestDb(dialect, 'audit');
+    try {
+      // The store as migrations 001 and 002 left it, with rows as appends wrote them then.
+      await migrateToLatest(old, { '001_initial': initialMigration, '002_signed_heads': signedHeadsMigration });
+      const events = auditEvents(3, (i) => ({
+        fields: [
+          { coordinate: 'Customer.email', classification: { level: 'CONFIDENTIAL', category: 'CONTACT' }, decision: i === 1 ? 'masked' : 'allowed', values: 1, entityKeys: [`C${i}`] },
+          { coordinate: 'Customer.phone', classification: { level: 'CONFIDENTIAL', category: 'CONTACT' }, decision: 'masked', values: 2, entityKeys: [`C${i}`, 'C9'] },
+        ],
+      })).map(normaliseEvent);
+      const { eventRows, index, seq, hash } = extendChain('replica-old', { seq: 0, hash: '0'.repeat(64) }, events);
+      await old.knex('events').insert(eventRows);
+      await old.knex('field_usage').insert(index.field_usage);
+      await old.knex('entity_keys').insert(index.entity_keys.map(({ decision: _d, ...row }) => row));
+      await old.knex('chains').insert({ chain: 'replica-old', seq, hash });
+
+      const upgraded = await openAuditStore({ db: old, chain: 'replica-new' });
+      const rows = await upgraded.knex('entity_keys').orderBy(['event_id', 'coordinate', 'entity_key']).select('entity_key', 'coordinate', 'decision');
+      expect(rows).toHaveLength(9);
+      expect(rows.every((r) => r.decision === (r.coordinate === 'Customer.phone' ? 'masked' : r.entity_key === 'C1' ? 'masked' : 'allowed'))).toBe(true);
+      expect((await subjectAccess(upgraded, 'C1'))[0].fields).toEqual([
+        { coordinate: 'Customer.email', decision: 'masked' },
+        { coordinate: 'Customer.phone', decision: 'masked' },
+      ]);
+      expect(await verify(upgraded)).toMatchObject({ ok: true, chains: [{ chain: 'replica-old', ok: true, events: 3 }] });
+    } finally {
+      await old.close();
+    }
   });
 
   it('a pruned event put back (with its index rows) is reported as event-inserted before the checkpoint', async () => {
@@ -361,7 +401,7 @@ describe.each(dialects)('meshgate audit CLI on %s', (dialect: Dialect) => {
       auditEvents(3, (i) => ({
         subject: i === 0 ? 'bob' : 'carol',
         clientName: 'crm, "internal"',
-        fields: [{ coordinate: 'Customer.phone', classification: { level: 'RESTRICTED', category: 'CONTACT' }, decision: i === 2 ? 'denied' : 'allowed', values: i === 2 ? 0 : 1, entityKeys: i === 2 ? [] : ['C000042'] }],
+        fields: [{ coordinate: 'Customer.phone', classification: { level: 'RESTRICTED', category: 'CONTACT' }, decision: (['allowed', 'masked', 'denied'] as const)[i], values: i === 2 ? 0 : 1, entityKeys: i === 2 ? [] : ['C000042'] }],
       })),
     );
     await store.close();
@@ -433,10 +473,13 @@ describe.each(dialects)('meshgate audit CLI on %s', (dialect: Dialect) => {
     const t = await cli('audit', 'subject', 'C000042');
     expect(t.code).toBe(0);
     expect(t.out).toContain('2 accesses to C000042');
+    // carol saw a mask of the phone number, bob the number itself.
+    expect(t.out).toMatch(/carol .*Customer\.phone \(masked\)\n/);
+    expect(t.out).toMatch(/bob .*Customer\.phone\n/);
     const json = JSON.parse((await cli('audit', 'subject', 'C000042', '--since', '90d', '--format', 'json')).out);
-    expect(json.map((r: any) => [r.subject, r.client, r.coordinates])).toEqual([
-      ['carol', 'crm, "internal"', ['Customer.phone']],
-      ['bob', 'crm, "internal"', ['Customer.phone']],
+    expect(json.map((r: any) => [r.subject, r.client, r.coordinates, r.fields])).toEqual([
+      ['carol', 'crm, "internal"', ['Customer.phone'], [{ coordinate: 'Customer.phone', decision: 'masked' }]],
+      ['bob', 'crm, "internal"', ['Customer.phone'], [{ coordinate: 'Customer.phone', decision: 'allowed' }]],
     ]);
     const old = JSON.parse((await cli('audit', 'subject', 'C000001', '--format', 'json')).out);
     expect(old).toHaveLength(4);
@@ -449,7 +492,7 @@ describe.each(dialects)('meshgate audit CLI on %s', (dialect: Dialect) => {
     const sum = (days: Day[], key: 'events' | 'values' | 'allowed' | 'denied') => days.reduce((n, d) => n + d[key], 0);
     const recent: Day[] = JSON.parse((await cli('audit', 'usage', '--format', 'json')).out);
     expect([...new Set(recent.map((d) => `${d.coordinate} by ${d.client}`))]).toEqual(['Customer.phone by crm, "internal"']);
-    expect([sum(recent, 'events'), sum(recent, 'values'), sum(recent, 'allowed'), sum(recent, 'denied')]).toEqual([3, 2, 2, 1]);
+    expect([sum(recent, 'events'), sum(recent, 'values'), sum(recent, 'allowed'), sum(recent, 'denied')]).toEqual([3, 2, 1, 1]);
     const older: Day[] = JSON.parse((await cli('audit', 'usage', '--field', 'Customer.email', '--since', '90d', '--format', 'json')).out);
     expect(sum(older, 'events')).toBe(4);
     expect((await cli('audit', 'usage')).out).toContain('Customer.phone');

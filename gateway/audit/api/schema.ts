@@ -97,6 +97,13 @@ type SubjectAccess {
   client: String
   purpose: String
   coordinates: [String!]!
+  """The same fields with their decision: \`masked\` (a mask left, not the value) or \`allowed\` (the value itself; \`denied\` in dry-run mode, which does not enforce)."""
+  fields: [SubjectAccessField!]!
+}
+
+type SubjectAccessField {
+  coordinate: String!
+  decision: String!
 }
 
 type ClientUsage {

@@ -18,7 +18,7 @@ const USAGE = `query FieldUsage($from: String, $coordinate: String, $client: Str
   fieldUsage(from: $from, coordinate: $coordinate, client: $client) { day coordinate client events values allowed masked denied }
 }`;
 const SUBJECT = `query SubjectAccess($entityKey: String!, $days: Int) {
-  subjectAccess(entityKey: $entityKey, days: $days) { eventId time subject client purpose coordinates }
+  subjectAccess(entityKey: $entityKey, days: $days) { eventId time subject client purpose fields { coordinate decision } }
 }`;
 
 /** Runs `load` and shows its result in `target`, or the API's error; a busy marker meanwhile. */
@@ -173,7 +173,8 @@ async function subjectReport(form) {
         ['Who', (a) => a.subject ?? 'anonymous'],
         ['Client', (a) => a.client ?? '—'],
         ['Purpose', (a) => a.purpose ?? '—'],
-        ['Personal data returned', (a) => a.coordinates.map((c) => h('code', { class: 'chip' }, c))],
+        // Masked values are marked: that caller saw a mask, not the value.
+        ['Personal data returned', (a) => a.fields.map((f) => h('span', { class: 'chip' }, h('code', {}, f.coordinate), f.decision === 'masked' ? [' ', h('span', { class: 'badge masked' }, 'masked')] : []))],
       ],
       subjectAccess,
       { empty: 'Nobody has seen this subject’s personal data in this range.' },
