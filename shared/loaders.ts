@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
 
-/** SQLite allows 32,766 bind parameters and PostgreSQL 65,535; stay far below both. */
-export const MAX_BATCH_SIZE = 1000;
+/**
+ * SQLite allows 32,766 bind parameters and PostgreSQL 65,535; stay well below both, yet above a
+ * page of pages (100 × 100 keys), so the SQL a request costs does not grow with its lists.
+ */
+export const MAX_BATCH_SIZE = 10_000;
 
 type Key = string | number;
 

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLimitSettings } from '../../gateway/limits/settings';
+import { useLimits } from '../../gateway/plugins/limit';
 import { dialects } from '../support/db';
 import { startMesh, type RunningMesh } from '../support/mesh';
 
 describe.each(dialects)('the demo mesh behind the gateway, on %s', (dialect) => {
   let mesh: RunningMesh;
   beforeAll(async () => {
-    mesh = await startMesh(dialect, { scale: 0.1 });
+    // A thousand orders with their lines, products and shipments is over the default cost limit on purpose.
+    mesh = await startMesh(dialect, { scale: 0.2, plugins: [useLimits(parseLimitSettings({ maxCost: 1_000_000 }, process.cwd()))] });
   });
   afterAll(() => mesh?.stop());
   const knex = (domain: string) => mesh.services[domain].db.knex;
@@ -59,25 +62,25 @@ describe.each(dialects)('the demo mesh behind the gateway, on %s', (dialect) => 
     }
   });
 
-  it('never does N+1: about 500 orders cost the same SQL statements per subgraph as 5', async () => {
-    const query = (customers: number) => `{ customers(first: ${customers}) { nodes { id orders(first: 5) { nodes {
+  it('never does N+1: over 1,000 orders cost the same SQL statements per subgraph as 10', async () => {
+    const query = (customers: number, orders: number) => `{ customers(first: ${customers}) { nodes { id orders(first: ${orders}) { nodes {
       id total customer { companyName }
       lines { quantity product { name availability { available } stockLevels { onHand warehouse { code } } averageRating reviews(first: 2) { nodes { rating } } } }
       shipments { status carrier { name } trackingEvents { status } }
     } } } } }`;
-    const measure = async (customers: number) => {
+    const measure = async (customers: number, orders: number) => {
       const before = mesh.statements();
-      const res = await mesh.query(query(customers));
-      expect(res.errors).toBeUndefined();
+      const res = await mesh.query(query(customers, orders));
+      expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
       const after = mesh.statements();
-      const orders = res.data.customers.nodes.reduce((n: number, c: any) => n + c.orders.nodes.length, 0);
+      const count = res.data.customers.nodes.reduce((n: number, c: any) => n + c.orders.nodes.length, 0);
       const perDomain = Object.fromEntries(Object.keys(after).map((d) => [d, after[d] - before[d]]));
-      return { orders, perDomain };
+      return { orders: count, perDomain };
     };
-    const small = await measure(1);
-    const large = await measure(100);
-    expect(small.orders).toBe(5);
-    expect(large.orders).toBeGreaterThan(400);
+    const small = await measure(10, 1);
+    const large = await measure(100, 100);
+    expect(small.orders).toBe(10);
+    expect(large.orders).toBeGreaterThan(1_000);
     expect(large.perDomain).toEqual(small.perDomain);
     for (const count of Object.values(small.perDomain)) expect(count).toBeGreaterThan(0);
   });
