@@ -61,3 +61,22 @@ describe('npm run bench', () => {
     expect(stdout).toContain('targets (reported, not enforced):');
   }, 250_000);
 });
+
+// `npm run bench:data` at toy size: seeds, pages through a customer's orders by cursor, reports.
+describe('npm run bench:data', () => {
+  it('pages through the busiest customers with a constant SQL count per page, on the customer index', async () => {
+    const dataDir = path.join(outDir, 'data-path');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'bench', 'data-path.ts'), '--scale', '0.05', '--data-dir', dataDir, '--customers', '2', '--pages', '3'], {
+      cwd: ROOT,
+      timeout: 120_000,
+      maxBuffer: 10 * 1024 * 1024,
+    });
+    const lastLine = stdout.trimEnd().split('\n').at(-1);
+    expect(lastLine).toMatch(/^orders of a customer at scale 0\.05 \(500 orders\): p50 [\d.]+ ms, p99 [\d.]+ ms per page of 20 at the subgraph; \d+ SQL per page$/);
+    const report = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1));
+    expect(report.pages).toBeGreaterThanOrEqual(2);
+    expect(report.rows).toBeGreaterThan(0);
+    expect(report.sqlPerPage.min).toBe(report.sqlPerPage.max);
+    expect(report.plan.join('\n')).toMatch(/USING INDEX orders_customer_id_order_date_id_index/);
+  });
+});
