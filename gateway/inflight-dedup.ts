@@ -31,8 +31,11 @@ interface Shared<T> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export class InflightFetches<T extends { data?: any; errors?: any; extensions?: any }> {
   private readonly inflight = new Map<string, Shared<T>>();
-  /** Requests that joined a call already in flight, since start (for tests and metrics). */
+  /** Requests that joined a call already in flight, since start. */
   joined = 0;
+
+  /** `onJoin` is told of every request that joins a call in flight (metrics). */
+  constructor(private readonly onJoin?: () => void) {}
 
   /**
    * `fetch` for the first request with this key; later ones join its call. A joiner whose shared
@@ -44,6 +47,7 @@ export class InflightFetches<T extends { data?: any; errors?: any; extensions?: 
     if (current) {
       current.takers++;
       this.joined++;
+      this.onJoin?.();
       return current.promise.then(
         (response) => this.take(current, response),
         () => fetch(),

@@ -97,6 +97,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
         timeoutMs: timeoutOf(name),
         onFetch: options.metrics?.observeSubgraphFetch,
         dedupeInflight: options.dedupeInflightFetches,
+        onSharedFetch: options.metrics?.observeSharedFetch,
         logger,
       });
       // The audit trail records which subgraphs each request actually called.

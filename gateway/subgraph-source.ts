@@ -112,6 +112,8 @@ export interface SubgraphSourceOptions {
   onFetch?: (result: SubgraphFetchResult) => void;
   /** Identical query fetches of one principal in flight share one call (default true). */
   dedupeInflight?: boolean;
+  /** Called for each fetch that joined an identical one in flight (metrics). */
+  onSharedFetch?: (subgraph: string) => void;
   logger: Logger;
 }
 
@@ -125,7 +127,8 @@ export function createSubgraphSource(options: SubgraphSourceOptions): SubgraphSo
   let fetcher = withDeadline(options.fetcher, options.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS);
   if (options.onFetch) fetcher = observedFetcher(fetcher, name, options.onFetch);
   if (tracingEnabled()) fetcher = tracedFetcher(fetcher, name);
-  const inflight = options.dedupeInflight === false ? undefined : new InflightFetches();
+  const onJoin = options.onSharedFetch && (() => options.onSharedFetch!(name));
+  const inflight = options.dedupeInflight === false ? undefined : new InflightFetches(onJoin);
   if (!secret) return new SubgraphSource({ name, url, fetcher, logger, inflight });
   return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger, inflight });
 }

@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   registry: Registry;
   observeRequest(operationName: string | null | undefined, outcome: RequestOutcome, durationSeconds: number): void;
   observeSubgraphFetch(result: SubgraphFetchResult): void;
+  /** A request's subgraph fetch that joined an identical one in flight instead of calling (inflight-dedup.ts). */
+  observeSharedFetch(subgraph: string): void;
   observeDenials(coordinates: readonly string[]): void;
   /** Reads the audit writer's queue at every scrape (nothing is sampled in between). */
   watchAudit(stats: () => AuditWriterStats): void;
@@ -69,6 +71,12 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     name: 'meshgate_subgraph_fetch_errors_total',
     help: 'Subgraph calls that failed, by subgraph and code (SUBGRAPH_UNAVAILABLE, SUBGRAPH_TIMEOUT).',
     labelNames: ['subgraph', 'code'] as const,
+    registers,
+  });
+  const sharedFetches = new Counter({
+    name: 'meshgate_subgraph_fetches_shared_total',
+    help: "Subgraph fetches answered by an identical fetch of the same principal already in flight (no call of their own), by subgraph.",
+    labelNames: ['subgraph'] as const,
     registers,
   });
   const denials = new Counter({
@@ -124,6 +132,9 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     observeSubgraphFetch({ subgraph, durationMs, failure }) {
       fetchDuration.observe({ subgraph }, durationMs / 1000);
       if (failure) fetchErrors.inc({ subgraph, code: failure.code });
+    },
+    observeSharedFetch(subgraph) {
+      sharedFetches.inc({ subgraph });
     },
     observeDenials(coordinates) {
       for (const coordinate of coordinates) denials.inc({ coordinate });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InflightFetches, inflightKey } from '../../gateway/inflight-dedup';
+import { createGatewayMetrics, type GatewayMetrics } from '../../gateway/observability/metrics';
 import { createPipeline } from '../../gateway/pipeline';
 import { createGateway, type MeshgateGateway } from '../../gateway/server';
 import { domains } from '../../subgraphs';
@@ -76,6 +77,9 @@ describe('in-flight sharing on the governed demo mesh', () => {
   let mesh: RunningMesh;
   let unshared: MeshgateGateway;
   let unsharedUrl: string;
+  let observed: MeshgateGateway;
+  let observedUrl: string;
+  let metrics: GatewayMetrics;
   // The sales `orders` resolver, slowed so that concurrent requests overlap, and counted.
   let ordersCalls = 0;
 
@@ -92,8 +96,12 @@ describe('in-flight sharing on the governed demo mesh', () => {
     mesh = await startMesh('sqlite', { scale: 0.05, plugins: pipeline() });
     unshared = await createGateway({ supergraphSdl: mesh.supergraphSdl, plugins: pipeline(), dedupeInflightFetches: false });
     unsharedUrl = await unshared.listen(0);
+    metrics = createGatewayMetrics({ defaultMetrics: false });
+    observed = await createGateway({ supergraphSdl: mesh.supergraphSdl, plugins: pipeline(), metrics });
+    observedUrl = await observed.listen(0);
   }, 60_000);
   afterAll(async () => {
+    await observed?.stop();
     await unshared?.stop();
     await mesh?.stop();
     vi.unstubAllEnvs();
@@ -126,6 +134,13 @@ describe('in-flight sharing on the governed demo mesh', () => {
   it('different callers never share, and switched off nobody does', async () => {
     expect((await askAll(mesh.gatewayUrl, ['analyst-a', 'analyst-b', 'analyst-c'])).calls).toBe(3);
     expect((await askAll(unsharedUrl, ['analyst-a', 'analyst-a', 'analyst-a'])).calls).toBe(3);
+  });
+
+  it('counts the shared fetches in meshgate_subgraph_fetches_shared_total, by subgraph', async () => {
+    const shared = async () => (await metrics.registry.getSingleMetric('meshgate_subgraph_fetches_shared_total')!.get()).values.find((v) => v.labels.subgraph === 'sales')?.value ?? 0;
+    const before = await shared();
+    expect((await askAll(observedUrl, ['analyst-a', 'analyst-a', 'analyst-a'])).calls).toBe(1);
+    expect((await shared()) - before).toBe(2);
   });
 
   it('nothing is kept: the same request after the others finished calls the subgraph again', async () => {
