@@ -24,7 +24,7 @@ function controllableStore() {
       if (mode === 'fail') throw new Error('connect ECONNREFUSED audit-db:5432');
       if (mode === 'hang') await new Promise<void>((resolve) => (release = resolve));
       // A hung write that ends in an outage fails like any other: the batch stays queued.
-      if (mode === 'fail') throw new Error('connect ECONNREFUSED audit-db:5432');
+      if ((mode as string) === 'fail') throw new Error('connect ECONNREFUSED audit-db:5432');
       written.push(...events);
     },
     async close() {},
