@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const sales = domains.sales;
-  const db = createDb({ sqliteFile: path.join(dataDir, "sales.sqlite") });
+  const db = createDb({ sqliteFile: path.join(dataDir, 'sales.sqlite') });
   const seedStarted = performance.now();
   const seeded = await prepareDatabase(sales, db, { scale, onProgress: (table, done, total) => log(`seeding ${table}: ${done}/${total}`) });
   const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -77,7 +77,6 @@ async function main(): Promise<void> {
     queries.length = 0;
     await post({ id: String(busiest[0].customer_id), after: first.pageInfo.endCursor });
     db.knex.removeListener('query', capture);
-    if (process.env.DEBUG_SQL) for (const q of queries) log(q.sql);
     const page = queries.find((q) => /from [`"]orders[`"]/i.test(q.sql) && /customer_id/.test(q.sql));
     const plan = page ? ((await db.knex.raw(`EXPLAIN QUERY PLAN ${page.sql}`, page.bindings as never)) as { detail: string }[]).map((r) => r.detail) : [];
 

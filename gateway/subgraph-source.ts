@@ -50,19 +50,21 @@ export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
     super(config);
   }
 
-  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const key = this.inflight && inflightKey(options);
-    return key ? this.inflight!.run(key, () => this.processDistinct(options)) : this.processDistinct(options);
+  /**
+   * Entity fetches send each distinct representation once (entity-dedup.ts); identical fetches in
+   * flight then share one call (inflight-dedup.ts), keyed on the distinct representations.
+   */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const representations = options.request.variables?.representations;
+    const deduped = Array.isArray(representations) && representations.length > 1 ? dedupeRepresentations(representations) : undefined;
+    if (!deduped || deduped.unique.length === representations.length) return this.send(options);
+    const request = { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } };
+    return expandEntities(await this.send({ ...options, request }), deduped);
   }
 
-  /** Entity fetches send each distinct representation once (entity-dedup.ts). */
-  private async processDistinct(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const representations = options.request.variables?.representations;
-    if (!Array.isArray(representations) || representations.length < 2) return super.process(options);
-    const deduped = dedupeRepresentations(representations);
-    if (deduped.unique.length === representations.length) return super.process(options);
-    const request = { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } };
-    return expandEntities(await super.process({ ...options, request }), deduped);
+  private send(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const key = this.inflight && inflightKey(options);
+    return key ? this.inflight!.run(key, () => super.process(options)) : super.process(options);
   }
 
   override didEncounterError(error: Error, _req: unknown, _res: unknown, context?: GatewayContext): void {
