@@ -10,7 +10,7 @@ export interface AuditWriterOptions {
   maxQueue?: number;
   /** Events per batch / transaction (default 500). */
   batchSize?: number;
-  /** A partial batch is written this long after its first event arrived (default 200 ms). */
+  /** A partial batch is written this long after its oldest event arrived (default 200 ms); full batches go at once. */
   flushIntervalMs?: number;
   /** First retry delay after a failed batch; doubles per failure (default 100 ms)… */
   retryBaseMs?: number;
@@ -102,19 +102,26 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     if (draining || queue.length === 0) return;
     // A full batch goes now, even while a partial batch's flush timer is pending (drain clears it).
     if (queue.length >= batchSize) {
-      void drain();
+      void drain(0);
       return;
     }
     if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      void drain();
-    }, flushIntervalMs);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        void drain(queue.length);
+      },
+      Math.min(flushIntervalMs, Math.max(0, arrivals[0] + flushIntervalMs - now())),
+    );
     timer.unref();
   }
 
-  /** Writes batches until the queue is empty; one drain at a time. */
-  function drain(): Promise<void> {
+  /**
+   * Writes the first `count` queued events, and then full batches while there are any; one drain
+   * at a time. Under load events keep arriving while a batch is written: writing each handful at
+   * once made a store call (and a thread hand-over) per few events instead of one per batch.
+   */
+  function drain(count: number): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = null;
@@ -122,13 +129,15 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     if (draining) return draining;
     draining = (async () => {
       let failures = 0;
-      while (queue.length > 0 && !abandoned) {
+      let taken = 0;
+      while (queue.length > 0 && !abandoned && (taken < count || queue.length >= batchSize)) {
         const batch = queue.slice(0, batchSize);
         try {
           await store.append(batch);
           queue.splice(0, batch.length);
           arrivals.splice(0, batch.length);
           written += batch.length;
+          taken += batch.length;
           if (outageSince !== null) logger.info({ outageMs: now() - outageSince, queued: queue.length }, 'audit store reachable again');
           outageSince = null;
           lastError = null;
@@ -151,7 +160,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   }
 
   async function flush(): Promise<void> {
-    while ((queue.length > 0 && !abandoned) || draining) await drain();
+    while ((queue.length > 0 && !abandoned) || draining) await drain(Infinity);
   }
 
   const full = () => queue.length + reserved >= maxQueue;

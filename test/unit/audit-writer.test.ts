@@ -73,3 +73,37 @@ describe('audit writer: fail-closed admission holds a queue slot', () => {
     await writer.close();
   });
 });
+
+describe('audit writer: batches under a steady stream', () => {
+  it('writes a partial batch once per flush interval, not a store call per handful of events that arrived during the last one', async () => {
+    const calls: number[] = [];
+    // A store that takes 5 ms a batch: events keep arriving while it writes.
+    const store: AuditAppender = {
+      async append(events) {
+        calls.push(events.length);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+      async close() {},
+    };
+    const writer = createAuditWriter(store, { batchSize: 500, flushIntervalMs: 100, logger: silent });
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < 450) {
+      writer.append(auditEvent());
+      sent += 1;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await writer.close();
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(sent);
+    // About one call per 100 ms of stream (and the close); one per arrival gap would be dozens.
+    expect(calls.length).toBeLessThanOrEqual(8);
+    // Full batches go at once, whatever the interval.
+    const full: number[] = [];
+    const batching = createAuditWriter({ async append(events) { full.push(events.length); }, async close() {} }, { batchSize: 10, flushIntervalMs: 60_000, logger: silent });
+    for (let i = 0; i < 25; i++) batching.append(auditEvent());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(full).toEqual([10, 10]);
+    await batching.close();
+    expect(full).toEqual([10, 10, 5]);
+  });
+});
