@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { auditEventId } from './audit/event-id';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { FieldInfo, Policy } from '../policies/types';
@@ -206,7 +207,7 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
 
     const p = context.principal;
     const event: AuditEvent = {
-      id: randomUUID(),
+      id: auditEventId(),
       time: new Date(receivedAt).toISOString(),
       requestId: context.requestId,
       subject: p.subject,

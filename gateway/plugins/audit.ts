@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap, type GraphQLRequestContext } from '@apollo/server';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../shared/logger';
+import { auditEventId } from '../audit/event-id';
 import { readEntityKeys } from '../audit/event-keys';
 import { measure, responsePlan, staticPlan, stripHidden, type ResponsePlan, type StaticPlan } from '../audit/event-plan';
 import { subgraphsCalled } from '../audit/event-subgraphs';
@@ -83,7 +83,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
   const base = (context: GatewayContext, headers: { get(name: string): string | null | undefined }, receivedAt: number) => {
     const p = context.principal;
     return {
-      id: randomUUID(),
+      id: auditEventId(),
       time: new Date(receivedAt).toISOString(),
       requestId: context.requestId,
       subject: p.subject,
