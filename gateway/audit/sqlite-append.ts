@@ -10,27 +10,35 @@ import type { AuditEvent } from './types';
  * better-sqlite3's connection with statements prepared once per connection. Through knex every
  * batch re-prepared a multi-row INSERT of a new shape and paid knex's per-query connection and
  * promise overhead for each of its ~8 statements: the dearest part of auditing a request.
- * The pool has one connection, so holding it keeps every other query out, as knex's transaction did.
+ * A file-backed store runs it on a thread of its own (`sqlite-append-thread.ts`), one transaction
+ * per batch; `appendSqlite` runs it on the event loop, for in-memory stores.
  * These statements bypass knex, so `Database.statements()` does not count them.
  */
 /** About 1 ms of synchronous work per transaction on the benchmark machine: governed small p99 55 → 39 ms against 32. */
 export const EVENTS_PER_TRANSACTION = 8;
 
+/** On the event loop, through knex's single pooled connection (holding it keeps every other query out, as knex's transaction did). */
 export async function appendSqlite(db: Database, chain: string, batch: AuditEvent[], signingKey?: string): Promise<void> {
   const client = db.knex.client;
   const conn: Sqlite = await client.acquireConnection();
   try {
-    const sql = statementsOf(conn);
     // A synchronous transaction stalls every request in flight: write a large batch as several
     // short ones, yielding in between. A retry after a partial write skips what committed (by id).
     for (let i = 0; i < batch.length; i += EVENTS_PER_TRANSACTION) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      const part = batch.slice(i, i + EVENTS_PER_TRANSACTION);
-      conn.transaction(() => writeBatch(sql, chain, part, signingKey))();
+      appendInTransaction(conn, chain, batch.slice(i, i + EVENTS_PER_TRANSACTION), signingKey);
     }
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/** Appends `batch` (normalised, distinct ids) to `chain` in one transaction on `conn`; idempotent per event id. */
+export function appendInTransaction(conn: Sqlite, chain: string, batch: AuditEvent[], signingKey?: string): void {
+  const sql = statementsOf(conn);
+  // IMMEDIATE: take the write lock first (waiting out another writer's); a read that later needs
+  // to write fails at once with SQLITE_BUSY when another connection holds it.
+  conn.transaction(() => writeBatch(sql, chain, batch, signingKey)).immediate();
 }
 
 /** One transaction's work (better-sqlite3 rolls it back if this throws). */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import { createDb, insertInChunks, migrateToLatest, type Database, type Migration } from '../../shared/db';
 import { MeshgateError } from '../../shared/errors';
@@ -7,6 +8,7 @@ import { extendChain, signedHead } from './chain-rows';
 import { GENESIS_HASH, normaliseEvent } from './hash';
 import { INDEX_TABLES } from './index-rows';
 import { appendSqlite } from './sqlite-append';
+import { sqliteAppendThread, type SqliteAppendThread } from './sqlite-append-thread';
 import * as initial from './migrations/001_initial';
 import * as signedHeads from './migrations/002_signed_heads';
 import * as entityKeyDecisions from './migrations/003_entity_key_decisions';
@@ -63,12 +65,15 @@ export interface StoredAuditEvent extends AuditEvent {
  *
  * With a signing key, each batch also upserts its chain's signed head (seq, hash, time, HMAC) in
  * the same transaction: one row per chain, so replicas still never touch each other's rows.
+ *
+ * A SQLite file store appends on a thread of its own (`appendThread`), off the event loop.
  */
 export class AuditStore implements AuditAppender {
   constructor(
     readonly db: Database,
     readonly chain: string,
     private readonly signingKey?: string,
+    private readonly appendThread?: SqliteAppendThread,
   ) {}
 
   get knex(): Knex {
@@ -84,6 +89,7 @@ export class AuditStore implements AuditAppender {
     if (events.length === 0) return;
     const seen = new Set<string>();
     const batch = events.map(normaliseEvent).filter((e) => !seen.has(e.id) && seen.add(e.id));
+    if (this.appendThread) return this.appendThread.append(batch);
     if (this.db.dialect === 'sqlite') return appendSqlite(this.db, this.chain, batch, this.signingKey);
     const isPg = this.db.dialect === 'postgres';
     await this.knex.transaction(async (trx) => {
@@ -108,8 +114,9 @@ export class AuditStore implements AuditAppender {
     });
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    await this.appendThread?.close();
+    await this.db.close();
   }
 }
 
@@ -136,11 +143,8 @@ async function migrateSerialised(db: Database): Promise<void> {
 
 /** Opens (and migrates) the audit store. Pass `db` to use an existing connection (tests). */
 export async function openAuditStore(config: AuditStoreConfig & { db?: Database } = auditStoreConfigFromEnv()): Promise<AuditStore> {
-  const db =
-    config.db ??
-    (config.url
-      ? createDb({ url: config.url, schema: config.schema ?? DEFAULT_AUDIT_SCHEMA })
-      : createDb({ sqliteFile: config.sqliteFile ?? auditStoreConfigFromEnv().sqliteFile }));
+  const sqliteFile = config.db || config.url ? undefined : (config.sqliteFile ?? auditStoreConfigFromEnv().sqliteFile);
+  const db = config.db ?? (config.url ? createDb({ url: config.url, schema: config.schema ?? DEFAULT_AUDIT_SCHEMA }) : createDb({ sqliteFile }));
   try {
     // Replicas starting together race on CREATE SCHEMA and knex's migration lock: retry a little.
     for (let attempt = 1; ; attempt++) {
@@ -156,7 +160,10 @@ export async function openAuditStore(config: AuditStoreConfig & { db?: Database 
     if (!config.db) await db.close().catch(() => {});
     throw new MeshgateError('AUDIT_UNAVAILABLE', `cannot open the audit store: ${(err as Error).message.split('\n')[0].slice(0, 300)}`);
   }
-  return new AuditStore(db, config.chain ?? randomChainId(), config.signingKey);
+  const chain = config.chain ?? randomChainId();
+  // The thread starts with the first append: stores opened only to read never start it.
+  const thread = sqliteFile && sqliteFile !== ':memory:' ? sqliteAppendThread({ file: path.resolve(sqliteFile), chain, signingKey: config.signingKey }) : undefined;
+  return new AuditStore(db, chain, config.signingKey, thread);
 }
 
 /**

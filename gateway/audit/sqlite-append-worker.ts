@@ -1,0 +1,41 @@
+// The body of the audit append thread (started by `sqlite-append-thread.ts`): owns a write
+// connection to the audit SQLite file and appends each batch it is sent in one transaction.
+import fs from 'node:fs';
+import os from 'node:os';
+import BetterSqlite from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { appendInTransaction } from './sqlite-append';
+import type { AppendReply, AppendRequest, AppendThreadConfig } from './sqlite-append-thread';
+
+const { file, chain, signingKey, nice } = workerData as AppendThreadConfig;
+const port = parentPort!;
+
+// Requests first: where the thread shares a core with the event loop, the scheduler runs it in the
+// loop's idle time rather than slicing requests. On Linux a thread is a task with a nice value of its own.
+if (nice && process.platform === 'linux') {
+  try {
+    os.setPriority(Number(fs.readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch (err) {
+    port.postMessage({ id: 0, warning: `audit append thread keeps its priority: ${(err as Error).message}` } satisfies AppendReply);
+  }
+}
+// The gateway's own connection (migrations, auditor queries, prune) is another writer: wait for it, as it does for us.
+const conn = new BetterSqlite(file, { timeout: 5_000 });
+conn.pragma('journal_mode = WAL');
+conn.pragma('synchronous = NORMAL');
+
+port.on('message', (message: AppendRequest) => {
+  if (message.type === 'close') {
+    conn.close();
+    port.close();
+    return;
+  }
+  let reply: AppendReply;
+  try {
+    appendInTransaction(conn, chain, message.events, signingKey);
+    reply = { id: message.id, ok: true };
+  } catch (err) {
+    reply = { id: message.id, ok: false, message: (err as Error).message ?? String(err), code: (err as { code?: string }).code };
+  }
+  port.postMessage(reply);
+});
