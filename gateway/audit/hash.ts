@@ -74,6 +74,12 @@ export function normaliseEvent(e: AuditEvent): AuditEvent {
   };
 }
 
+/** A batch as the store writes it: each event normalised, the first of each id only. */
+export function distinctNormalised(events: AuditEvent[]): AuditEvent[] {
+  const seen = new Set<string>();
+  return events.map(normaliseEvent).filter((e) => !seen.has(e.id) && seen.add(e.id));
+}
+
 /**
  * An event's hash: sha256 (hex) over the canonical JSON of its chain, sequence number, the
  * previous event's hash and its (normalised) content. Chain and seq are inside the hash, so a

@@ -26,7 +26,7 @@ export type AppendRequest = { type: 'append'; id: number; events: AuditEvent[] }
 export type AppendReply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string } | { id: 0; warning: string };
 
 export interface SqliteAppendThread {
-  /** Appends normalised, distinct events in one transaction; rejects with the thread's error. */
+  /** Appends events (normalised and deduplicated by id there) in one transaction; rejects with the thread's error. */
   append(events: AuditEvent[]): Promise<void>;
   /** Waits for the appends sent so far, then ends the thread. */
   close(): Promise<void>;

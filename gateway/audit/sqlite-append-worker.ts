@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import BetterSqlite from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { distinctNormalised } from './hash';
 import { appendInTransaction } from './sqlite-append';
 import type { AppendReply, AppendRequest, AppendThreadConfig } from './sqlite-append-thread';
 
@@ -32,7 +33,7 @@ port.on('message', (message: AppendRequest) => {
   }
   let reply: AppendReply;
   try {
-    appendInTransaction(conn, chain, message.events, signingKey);
+    appendInTransaction(conn, chain, distinctNormalised(message.events), signingKey);
     reply = { id: message.id, ok: true };
   } catch (err) {
     reply = { id: message.id, ok: false, message: (err as Error).message ?? String(err), code: (err as { code?: string }).code };

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { createDb, insertInChunks, migrateToLatest, type Database, type Migration } from '../../shared/db';
 import { MeshgateError } from '../../shared/errors';
 import { extendChain, signedHead } from './chain-rows';
-import { GENESIS_HASH, normaliseEvent } from './hash';
+import { distinctNormalised, GENESIS_HASH } from './hash';
 import { INDEX_TABLES } from './index-rows';
 import { appendSqlite } from './sqlite-append';
 import { sqliteAppendThread, type SqliteAppendThread } from './sqlite-append-thread';
@@ -87,9 +87,9 @@ export class AuditStore implements AuditAppender {
    */
   async append(events: AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const seen = new Set<string>();
-    const batch = events.map(normaliseEvent).filter((e) => !seen.has(e.id) && seen.add(e.id));
-    if (this.appendThread) return this.appendThread.append(batch);
+    // The thread normalises the batch itself: that work leaves the event loop too.
+    if (this.appendThread) return this.appendThread.append(events);
+    const batch = distinctNormalised(events);
     if (this.db.dialect === 'sqlite') return appendSqlite(this.db, this.chain, batch, this.signingKey);
     const isPg = this.db.dialect === 'postgres';
     await this.knex.transaction(async (trx) => {
