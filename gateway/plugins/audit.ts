@@ -4,7 +4,7 @@ import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../shared/logger';
 import { auditEventId } from '../audit/event-id';
 import { readEntityKeys } from '../audit/event-keys';
-import { measure, responsePlan, staticPlan, stripHidden, type ResponsePlan, type StaticPlan } from '../audit/event-plan';
+import { measureAll, responsePlan, staticPlan, stripHidden, type ResponsePlan, type StaticPlan } from '../audit/event-plan';
 import { subgraphsCalled } from '../audit/event-subgraphs';
 import { createSignatureCache } from '../audit/operation-signature';
 import type { AuditEvent, AuditFieldUse, AuditOutcome, AuditSink } from '../audit/types';
@@ -105,11 +105,11 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
     if (!authorize) return [];
     const { uses } = staticOf(authorize.plan);
     const response = state.executed && state.response?.aligned ? state.response : undefined;
+    const keys = uses.map((use) => (use.personal ? new Set<string>() : undefined));
+    const values = response ? measureAll(data, response, keys) : undefined;
     return uses.map((use, i) => {
-      const keys = use.personal ? new Set<string>() : undefined;
-      const values = response ? measure(data, response.positions[i], keys) : 0;
-      const out: AuditFieldUse = { coordinate: use.coordinate, classification: use.classification, decision: use.decision, values };
-      if (keys && response) out.entityKeys = [...keys];
+      const out: AuditFieldUse = { coordinate: use.coordinate, classification: use.classification, decision: use.decision, values: values?.[i] ?? 0 };
+      if (keys[i] && response) out.entityKeys = [...keys[i]!];
       return out;
     });
   };
