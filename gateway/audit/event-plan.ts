@@ -254,8 +254,10 @@ type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
 
 function countValues(value: Json | undefined): number {
   if (value === null || value === undefined) return 0;
-  if (Array.isArray(value)) return value.reduce((n: number, item) => n + countValues(item), 0);
-  return 1;
+  if (!Array.isArray(value)) return 1;
+  let n = 0;
+  for (const item of value) n += countValues(item);
+  return n;
 }
 
 function keyOf(obj: Record<string, Json>, reader: EntityReader): string | undefined {
@@ -276,18 +278,18 @@ interface MeasureLeaf {
 
 /** One response path shared by the positions below it. */
 interface MeasureNode {
-  children: Map<string, MeasureNode>;
+  children: { key: string; node: MeasureNode }[];
   leaves: MeasureLeaf[];
 }
 
 function measureTree(positions: Position[][]): MeasureNode {
-  const root: MeasureNode = { children: new Map(), leaves: [] };
+  const root: MeasureNode = { children: [], leaves: [] };
   positions.forEach((list, use) => {
     for (const { path, types, entity } of list) {
       let node = root;
       for (const key of path.slice(0, -1)) {
-        let child = node.children.get(key);
-        if (!child) node.children.set(key, (child = { children: new Map(), leaves: [] }));
+        let child = node.children.find((c) => c.key === key)?.node;
+        if (!child) node.children.push({ key, node: (child = { children: [], leaves: [] }) });
         node = child;
       }
       node.leaves.push({ use, field: path[path.length - 1], types, entity });
@@ -306,6 +308,9 @@ export function measureAll(data: Record<string, Json> | null | undefined, plan: 
   if (!data) return totals;
   // The objects along the path being walked, by depth: an entity key is read from one of them.
   const ancestors: Record<string, Json>[] = [];
+  let lastEntity: Record<string, Json> | undefined;
+  let lastReader: EntityReader | undefined;
+  let lastKey: string | undefined;
   const walk = (value: Json | undefined, node: MeasureNode, depth: number): void => {
     if (value === null || value === undefined || typeof value !== 'object') return;
     if (Array.isArray(value)) {
@@ -319,11 +324,17 @@ export function measureAll(data: Record<string, Json> | null | undefined, plan: 
       totals[leaf.use] += n;
       const keys = entityKeys[leaf.use];
       if (n > 0 && keys && leaf.entity) {
-        const key = keyOf(ancestors[leaf.entity.depth], leaf.entity);
-        if (key !== undefined) keys.add(key);
+        // Sibling personal fields of one entity (name, email, …) share its key: read it once.
+        const entity = ancestors[leaf.entity.depth];
+        if (entity !== lastEntity || leaf.entity !== lastReader) {
+          lastEntity = entity;
+          lastReader = leaf.entity;
+          lastKey = keyOf(entity, leaf.entity);
+        }
+        if (lastKey !== undefined) keys.add(lastKey);
       }
     }
-    for (const [key, child] of node.children) walk(value[key], child, depth + 1);
+    for (const child of node.children) walk(value[child.key], child.node, depth + 1);
   };
   walk(data, plan.tree, 0);
   return totals;
