@@ -32,4 +32,19 @@ describe('roundCents', () => {
     // (cutting the cents to 6 decimals instead would round it up and change the demo data).
     expect(roundCents(24.874999995343387)).toBe(24.87);
   });
+
+  it('gives what the 15-digit rule alone gives, on 200,000 values of every magnitude, half cents and noise included', () => {
+    const rule = (value: number) => Math.round(Number((value * 100).toPrecision(15))) / 100;
+    const differ: number[] = [];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 200_000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 12);
+      const half = (Math.floor(random() * magnitude * 100) + 0.5) / 100; // on a half cent
+      for (const value of [random() * magnitude, half, half + 1e-9, half - 1e-9, -half, half * (1 - 0.1)]) {
+        if (roundCents(value) !== rule(value)) differ.push(value);
+      }
+    }
+    expect(differ).toEqual([]);
+  });
 });
