@@ -37,6 +37,8 @@ export interface SqliteAppendThread {
 const BOOT = `require('tsx/cjs'); require(${JSON.stringify(path.join(__dirname, 'sqlite-append-worker.ts'))});`;
 
 interface Pending {
+  /** The thread the batch was sent to: only its death fails the batch. */
+  worker: Worker;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -46,10 +48,14 @@ export function sqliteAppendThread(config: AppendThreadConfig, logger: Logger = 
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
-  const failAll = (reason: string) => {
+  /** Fails the appends sent to `w` (a thread that died; a later one may already hold others). */
+  const failAll = (w: Worker, reason: string) => {
     const err = new MeshgateError('AUDIT_UNAVAILABLE', `audit append thread ${reason}`);
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+    for (const [id, p] of pending) {
+      if (p.worker !== w) continue;
+      pending.delete(id);
+      p.reject(err);
+    }
   };
 
   const start = (): Worker => {
@@ -59,18 +65,18 @@ export function sqliteAppendThread(config: AppendThreadConfig, logger: Logger = 
       const p = pending.get(reply.id);
       if (!p) return;
       pending.delete(reply.id);
-      if (pending.size === 0) w.unref();
+      if (![...pending.values()].some((p) => p.worker === w)) w.unref();
       if (reply.ok) p.resolve();
       else p.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     });
     // A thread that dies fails what it held; the writer retries those batches on a new thread.
     w.on('error', (err) => {
       if (worker === w) worker = null;
-      failAll(`failed: ${err.message}`);
+      failAll(w, `failed: ${err.message}`);
     });
     w.on('exit', (code) => {
       if (worker === w) worker = null;
-      if (pending.size) failAll(`exited (code ${code})`);
+      failAll(w, `exited (code ${code})`);
     });
     return w;
   };
@@ -81,7 +87,7 @@ export function sqliteAppendThread(config: AppendThreadConfig, logger: Logger = 
       const w = worker;
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        pending.set(id, { worker: w, resolve, reject });
         // Referenced only while an append is out: an idle thread never keeps the process alive.
         w.ref();
         w.postMessage({ type: 'append', id, events } satisfies AppendRequest);

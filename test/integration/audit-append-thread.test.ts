@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPEND_THREAD_NICE } from '../../gateway/audit/sqlite-append-thread';
+import { APPEND_THREAD_NICE, sqliteAppendThread } from '../../gateway/audit/sqlite-append-thread';
 import { openAuditStore, type AuditStore } from '../../gateway/audit/store';
 import { verify } from '../../gateway/audit/verify';
 import { createAuditWriter } from '../../gateway/audit/writer';
@@ -106,4 +106,19 @@ describe('audit append thread (SQLite file store)', () => {
     expect(await verify(reader)).toMatchObject({ ok: true, chains: [{ chain: 'thread-d', events: 50 }] });
     await reader.close();
   }, 40_000);
+
+  it('a thread that dies fails its appends with AUDIT_UNAVAILABLE, and the next append starts a new one', async () => {
+    const missing = path.join(dir, 'not-yet', 'audit.sqlite');
+    const thread = sqliteAppendThread({ file: missing, chain: 'thread-e' }, silent.logger);
+    const events = auditEvents(10);
+    // The folder does not exist: the thread cannot open the file and dies.
+    await expect(thread.append(events)).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    // Created and migrated: a new thread takes the same batch.
+    fs.mkdirSync(path.dirname(missing));
+    const store = await openAuditStore({ sqliteFile: missing, chain: 'reader' });
+    await within(thread.append(events), 10_000, 'append on a new thread');
+    await thread.close();
+    expect(await verify(store)).toMatchObject({ ok: true, chains: [{ chain: 'thread-e', events: 10 }] });
+    await store.close();
+  });
 });
