@@ -46,7 +46,7 @@ describe('audit append thread (SQLite file store)', () => {
     expect(await countEvents(store)).toBe(305);
     expect(await verify(store)).toMatchObject({ ok: true, chains: [{ chain: 'thread-a', events: 305 }] });
     if (process.platform === 'linux') {
-      // The thread runs below the event loop's priority: one task of this process has nice 10.
+      // The thread runs below the event loop's priority: one task of this process has its nice value.
       expect(niceValuesOfThreads()).toContain(APPEND_THREAD_NICE);
       await store.close();
       expect(niceValuesOfThreads()).not.toContain(APPEND_THREAD_NICE);
