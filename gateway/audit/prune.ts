@@ -32,6 +32,10 @@ export async function prune(store: AuditStore, before: Date, signingKey: string)
   const cutoff = before.toISOString();
   for (const { chain, checkpointSeq } of report.chains) {
     const done = await store.knex.transaction(async (trx) => {
+      // A write first: on SQLite a transaction that reads and then writes fails at once while
+      // another connection (a gateway's append thread) is writing; a first write waits for it.
+      // On PostgreSQL it locks the chain's head row, as each append does.
+      await trx('chains').where({ chain }).update({ seq: trx.raw('??', ['seq']) });
       const firstKept = await trx('events').where({ chain }).andWhere('time', '>=', cutoff).min({ seq: 'seq' }).first();
       const head = await trx('chains').where({ chain }).first('seq');
       const cut = firstKept?.seq != null ? Number(firstKept.seq) - 1 : Number(head?.seq ?? 0);

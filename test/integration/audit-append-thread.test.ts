@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APPEND_THREAD_NICE, sqliteAppendThread } from '../../gateway/audit/sqlite-append-thread';
 import { openAuditStore, type AuditStore } from '../../gateway/audit/store';
+import { prune } from '../../gateway/audit/prune';
 import { verify } from '../../gateway/audit/verify';
 import { createAuditWriter } from '../../gateway/audit/writer';
 import { auditEvents } from '../support/audit-events';
@@ -119,6 +120,27 @@ describe('audit append thread (SQLite file store)', () => {
     await within(thread.append(events), 10_000, 'append on a new thread');
     await thread.close();
     expect(await verify(store)).toMatchObject({ ok: true, chains: [{ chain: 'thread-e', events: 10 }] });
+    await store.close();
+  });
+
+  it('prune waits for a write in progress on another connection (the append thread), instead of failing', async () => {
+    const KEY = 'k'.repeat(40);
+    const store = await openAuditStore({ sqliteFile, chain: 'thread-f', signingKey: KEY });
+    await store.append(auditEvents(30, () => ({}), 3 * 86_400_000)); // three days old
+    // Another writer (as the thread is, mid-batch) holds the write lock for a moment. It must be
+    // another thread or process: SQLite's busy wait blocks this one.
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(sqliteFile)});
+      db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('locked\\n');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`]);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`lock holder exited (${code}) before locking`)));
+    });
+    const result = await prune(store, new Date(Date.now() - 86_400_000), KEY);
+    expect(result).toMatchObject({ removed: 30 });
+    expect((await verify(store, { key: KEY })).ok).toBe(true);
     await store.close();
   });
 });
