@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { auditEventId } from './audit/event-id';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { FieldInfo, Policy } from '../policies/types';
@@ -8,6 +7,7 @@ import { MeshgateError } from '../shared/errors';
 import { HttpError, readBody, type RouteHandler } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { ANONYMOUS, isAnonymous } from '../shared/principal';
+import { auditEventId } from './audit/event-id';
 import { createSignatureCache } from './audit/operation-signature';
 import type { AuditEvent, AuditFieldUse, AuditOutcome, AuditSink } from './audit/types';
 import { unauthenticated } from './auth/refusals';

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MeshgateError } from './errors';
+import { setUpSqliteConnection } from './sqlite-connection';
 
 // PostgreSQL returns bigint counts and numeric money as strings, and dates as Date objects;
 // both engines must hand resolvers the same JavaScript values.
@@ -89,10 +90,7 @@ export function createDb(config: DbConfig): Database {
         min: 1,
         max: 1,
         afterCreate(conn: any, done: (err: Error | null, conn: any) => void) {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma('foreign_keys = ON');
-          reusePreparedStatements(conn);
+          setUpSqliteConnection(conn);
           done(null, conn);
         },
       },
@@ -108,30 +106,6 @@ export function createDb(config: DbConfig): Database {
     schema: config.schema,
     statements: () => statements,
     close: () => knex.destroy(),
-  };
-}
-
-/** Statements kept prepared per SQLite connection, by SQL text (least recently used dropped first). */
-export const PREPARED_STATEMENTS_KEPT = 500;
-
-/**
- * knex's better-sqlite3 dialect prepares every query anew: SQLite parses and plans the same SQL
- * again for each request (a tenth of a subgraph's CPU in a profile). Here `prepare` answers a
- * statement already prepared for that SQL. knex runs each with `all` or `run`, which finish
- * before returning, so one statement never has two executions open at once.
- */
-function reusePreparedStatements(conn: { prepare(sql: string): unknown }): void {
-  const prepare = conn.prepare.bind(conn);
-  const kept = new Map<string, unknown>();
-  conn.prepare = (sql: string) => {
-    let statement = kept.get(sql);
-    if (statement) kept.delete(sql);
-    else {
-      statement = prepare(sql);
-      if (kept.size >= PREPARED_STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
-    }
-    kept.set(sql, statement);
-    return statement;
   };
 }
 

@@ -79,8 +79,6 @@ export interface ResponsePlan {
   levels: Level[];
   /** Positions per use (same order as StaticPlan.uses); empty for fields that are not executed. */
   positions: Position[][];
-  /** The positions merged into one tree of response keys: `measureAll` walks a response once. */
-  tree: MeasureNode;
   /** Where hidden keys were added: the objects at these paths lose every `__meshgate_` key. */
   strip: string[][];
   /** False when the walk did not line up with the plan's outcomes: values are not counted. */
@@ -154,7 +152,7 @@ export function responsePlan(args: {
   const operation = getOperationAST(executed, args.operationName) ?? undefined;
   const fields = operation ? walkOperation(schema, operation, fragmentsOf(executed), args.variables).fields : [];
   const aligned = fields.length === outcomes.length && fields.every((f, i) => f.path.join('\u0000') === outcomes[i].path.join('\u0000'));
-  if (!aligned) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, tree: measureTree(positions), strip: [], aligned };
+  if (!aligned) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, strip: [], aligned };
 
   // Hidden selections to add, per field node (by identity), keyed by response key.
   const additions = new Map<FieldNode, Map<string, SelectionNode>>();
@@ -227,7 +225,7 @@ export function responsePlan(args: {
     positions[u].push(position);
   });
 
-  if (additions.size === 0) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, tree: measureTree(positions), strip: [], aligned };
+  if (additions.size === 0) return { document: executed, operation, queryHash: args.queryHash, levels: [...levels], positions, strip: [], aligned };
   const strip = new Map<string, string[]>();
   for (const f of fields) if (additions.has(f.node)) strip.set(f.path.join('\u0000'), f.path);
   // Replace, never mutate: the executed document is cached by Apollo (and by authorize).
@@ -244,7 +242,6 @@ export function responsePlan(args: {
     queryHash: hashQuery(document),
     levels: [...levels],
     positions,
-    tree: measureTree(positions),
     strip: [...strip.values()],
     aligned,
   };
@@ -281,6 +278,9 @@ interface MeasureNode {
   children: { key: string; node: MeasureNode }[];
   leaves: MeasureLeaf[];
 }
+
+/** Each plan's positions merged into one tree of response keys, built on its first response. */
+const trees = new WeakMap<ResponsePlan, MeasureNode>();
 
 function measureTree(positions: Position[][]): MeasureNode {
   const root: MeasureNode = { children: [], leaves: [] };
@@ -336,7 +336,9 @@ export function measureAll(data: Record<string, Json> | null | undefined, plan: 
     }
     for (const child of node.children) walk(value[child.key], child.node, depth + 1);
   };
-  walk(data, plan.tree, 0);
+  let tree = trees.get(plan);
+  if (!tree) trees.set(plan, (tree = measureTree(plan.positions)));
+  walk(data, tree, 0);
   return totals;
 }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import BetterSqlite from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { setUpSqliteConnection } from '../../shared/sqlite-connection';
 import { distinctNormalised } from './hash';
 import { appendInTransaction } from './sqlite-append';
 import type { AppendReply, AppendRequest, AppendThreadConfig } from './sqlite-append-thread';
@@ -22,8 +23,7 @@ if (nice && process.platform === 'linux') {
 }
 // The gateway's own connection (migrations, auditor queries, prune) is another writer: wait for it, as it does for us.
 const conn = new BetterSqlite(file, { timeout: 5_000 });
-conn.pragma('journal_mode = WAL');
-conn.pragma('synchronous = NORMAL');
+setUpSqliteConnection(conn);
 
 port.on('message', (message: AppendRequest) => {
   if (message.type === 'close') {

@@ -1,4 +1,4 @@
-import type { Database as Sqlite, Statement } from 'better-sqlite3';
+import type { Database as Sqlite } from 'better-sqlite3';
 import type { Database } from '../../shared/db';
 import { extendChain, signedHead } from './chain-rows';
 import { GENESIS_HASH } from './hash';
@@ -7,7 +7,7 @@ import type { AuditEvent } from './types';
 
 /**
  * The SQLite append: the same statements and rows as the knex path, but run synchronously on
- * better-sqlite3's connection with statements prepared once per connection. Through knex every
+ * better-sqlite3's connection, whose statements are kept prepared (shared/sqlite-connection.ts). Through knex every
  * batch re-prepared a multi-row INSERT of a new shape and paid knex's per-query connection and
  * promise overhead for each of its ~8 statements: the dearest part of auditing a request.
  * A file-backed store runs it on a thread of its own (`sqlite-append-thread.ts`), one transaction
@@ -35,27 +35,26 @@ export async function appendSqlite(db: Database, chain: string, batch: AuditEven
 
 /** Appends `batch` (normalised, distinct ids) to `chain` in one transaction on `conn`; idempotent per event id. */
 export function appendInTransaction(conn: Sqlite, chain: string, batch: AuditEvent[], signingKey?: string): void {
-  const sql = statementsOf(conn);
   // IMMEDIATE: take the write lock first (waiting out another writer's); a read that later needs
   // to write fails at once with SQLITE_BUSY when another connection holds it.
-  conn.transaction(() => writeBatch(sql, chain, batch, signingKey)).immediate();
+  conn.transaction(() => writeBatch(conn, chain, batch, signingKey)).immediate();
 }
 
 /** One transaction's work (better-sqlite3 rolls it back if this throws). */
-function writeBatch(sql: Statements, chain: string, batch: AuditEvent[], signingKey?: string): void {
+function writeBatch(conn: Sqlite, chain: string, batch: AuditEvent[], signingKey?: string): void {
   // Idempotent per event id: a retried batch whose earlier commit was applied writes nothing twice.
-  const fresh = batch.filter((e) => sql.get('SELECT 1 FROM "events" WHERE "id" = ?').get(e.id) === undefined);
+  const fresh = batch.filter((e) => conn.prepare('SELECT 1 FROM "events" WHERE "id" = ?').get(e.id) === undefined);
   if (fresh.length === 0) return;
-  sql.get('INSERT INTO "chains" ("chain", "seq", "hash") VALUES (?, 0, ?) ON CONFLICT ("chain") DO NOTHING').run(chain, GENESIS_HASH);
-  const head = sql.get('SELECT "seq", "hash" FROM "chains" WHERE "chain" = ?').get(chain) as { seq: number; hash: string };
+  conn.prepare('INSERT INTO "chains" ("chain", "seq", "hash") VALUES (?, 0, ?) ON CONFLICT ("chain") DO NOTHING').run(chain, GENESIS_HASH);
+  const head = conn.prepare('SELECT "seq", "hash" FROM "chains" WHERE "chain" = ?').get(chain) as { seq: number; hash: string };
   const { eventRows, index, seq, hash } = extendChain(chain, head, fresh);
-  insertRows(sql, 'events', eventRows);
-  for (const table of INDEX_TABLES) insertRows(sql, table, index[table]);
-  sql.get('UPDATE "chains" SET "seq" = ?, "hash" = ? WHERE "chain" = ?').run(seq, hash, chain);
+  insertRows(conn, 'events', eventRows);
+  for (const table of INDEX_TABLES) insertRows(conn, table, index[table]);
+  conn.prepare('UPDATE "chains" SET "seq" = ?, "hash" = ? WHERE "chain" = ?').run(seq, hash, chain);
   if (signingKey) {
     const row = signedHead(chain, seq, hash, signingKey);
-    sql
-      .get('INSERT INTO "signed_heads" ("chain", "seq", "hash", "signed_at", "mac") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("chain") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash", "signed_at" = excluded."signed_at", "mac" = excluded."mac"')
+    conn
+      .prepare('INSERT INTO "signed_heads" ("chain", "seq", "hash", "signed_at", "mac") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("chain") DO UPDATE SET "seq" = excluded."seq", "hash" = excluded."hash", "signed_at" = excluded."signed_at", "mac" = excluded."mac"')
       .run(row.chain, row.seq, row.hash, row.signed_at, row.mac);
   }
 }
@@ -63,8 +62,8 @@ function writeBatch(sql: Statements, chain: string, batch: AuditEvent[], signing
 /** Rows per INSERT: one statement run per row cost more than binding the values (8 columns × 64 stays far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
 
-/** Rows of one shape (the first row's columns), as multi-row INSERTs prepared once per row count. */
-function insertRows(sql: Statements, table: string, rows: object[]): void {
+/** Rows of one shape (the first row's columns), as multi-row INSERTs: one statement per row count, kept prepared. */
+function insertRows(conn: Sqlite, table: string, rows: object[]): void {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
   const head = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES `;
@@ -76,7 +75,7 @@ function insertRows(sql: Statements, table: string, rows: object[]): void {
       if (Object.keys(row).length !== columns.length) throw new Error(`audit ${table} rows differ in shape: ${Object.keys(row).join(', ')} vs ${columns.join(', ')}`);
       for (const c of columns) values.push(bindable((row as Record<string, unknown>)[c]));
     }
-    sql.get(head + new Array(part.length).fill(tuple).join(', ')).run(values);
+    conn.prepare(head + new Array(part.length).fill(tuple).join(', ')).run(values);
   }
 }
 
@@ -86,24 +85,4 @@ function bindable(value: unknown): unknown {
   if (value instanceof Date) return value.valueOf();
   if (typeof value === 'boolean') return Number(value);
   return value;
-}
-
-interface Statements {
-  get(sql: string): Statement;
-}
-
-const prepared = new WeakMap<Sqlite, Map<string, Statement>>();
-
-/** Statements prepared once per connection, by SQL text. */
-function statementsOf(conn: Sqlite): Statements {
-  let cache = prepared.get(conn);
-  if (!cache) prepared.set(conn, (cache = new Map()));
-  const statements = cache;
-  return {
-    get(sql) {
-      let statement = statements.get(sql);
-      if (!statement) statements.set(sql, (statement = conn.prepare(sql)));
-      return statement;
-    },
-  };
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, PREPARED_STATEMENTS_KEPT, type Database } from '../../shared/db';
+import { createDb, type Database } from '../../shared/db';
+import { PREPARED_STATEMENTS_KEPT } from '../../shared/sqlite-connection';
 
 // knex's better-sqlite3 dialect calls `prepare` for every query; shared/db.ts keeps statements.
 describe('SQLite statements prepared once per connection', () => {
