@@ -1,5 +1,48 @@
-import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Fetcher, FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
+
+/**
+ * A response's headers as undici parsed them (lower-case names), read-only: the gateway only
+ * reads `content-type` and `cache-control`. Building a WHATWG `Headers` per call validated every
+ * name and value again, for nothing.
+ */
+class ResponseHeaders implements FetcherHeaders {
+  private readonly map = new Map<string, string>();
+  constructor(raw: IncomingHttpHeaders) {
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) this.map.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+  get(name: string): string | null {
+    return this.map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  entries() {
+    return this.map.entries();
+  }
+  keys() {
+    return this.map.keys();
+  }
+  values() {
+    return this.map.values();
+  }
+  [Symbol.iterator]() {
+    return this.map.entries();
+  }
+  append(): never {
+    throw new TypeError('subgraph response headers are read-only');
+  }
+  set(): never {
+    throw new TypeError('subgraph response headers are read-only');
+  }
+  delete(): never {
+    throw new TypeError('subgraph response headers are read-only');
+  }
+}
 
 /** The minimal fetch-style response `RemoteGraphQLDataSource` reads: status, headers, body. */
 class SubgraphResponse implements FetcherResponse {
@@ -8,7 +51,7 @@ class SubgraphResponse implements FetcherResponse {
   constructor(
     readonly url: string,
     readonly status: number,
-    readonly headers: Headers,
+    readonly headers: FetcherHeaders,
     private readonly body: string,
   ) {}
   get ok() {
@@ -62,11 +105,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { f
       headersTimeout: timeout,
       bodyTimeout: timeout,
     });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return new SubgraphResponse(url, res.statusCode, headers, await res.body.text());
+    return new SubgraphResponse(url, res.statusCode, new ResponseHeaders(res.headers), await res.body.text());
   };
   return { fetcher: fetcher as Fetcher, close: () => agent.close() };
 }
@@ -75,11 +114,18 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { f
  * Gives every call a deadline for the whole exchange (connect, headers and body): undici's own
  * timeouts restart per phase and per chunk, so a subgraph that trickles could hold a request forever.
  * The fetch rejects with a `TimeoutError` and its connection is released.
+ * The timer is cleared when the call settles: `AbortSignal.timeout` kept every call's signal and
+ * timer alive for the whole timeout (30 s), which the garbage collector then copied to the old space.
  */
 export function withDeadline(fetcher: Fetcher, timeoutMs: number): Fetcher {
-  return ((url: string, init: FetcherRequestInit = {}) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline]) : deadline;
-    return fetcher(url, { ...init, signal });
+  return (async (url: string, init: FetcherRequestInit = {}) => {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline.signal]) : deadline.signal;
+    try {
+      return await fetcher(url, { ...init, signal });
+    } finally {
+      clearTimeout(timer);
+    }
   }) as Fetcher;
 }
