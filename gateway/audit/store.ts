@@ -12,12 +12,18 @@ import { sqliteAppendThread, type SqliteAppendThread } from './sqlite-append-thr
 import * as initial from './migrations/001_initial';
 import * as signedHeads from './migrations/002_signed_heads';
 import * as entityKeyDecisions from './migrations/003_entity_key_decisions';
+import * as dropLevelIndex from './migrations/004_drop_level_index';
 import { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA } from './settings';
 import type { AuditEvent } from './types';
 
 export { assertAuditKey, auditStoreConfigFromEnv, DEFAULT_AUDIT_SCHEMA };
 
-export const AUDIT_MIGRATIONS: Record<string, Migration> = { '001_initial': initial, '002_signed_heads': signedHeads, '003_entity_key_decisions': entityKeyDecisions };
+export const AUDIT_MIGRATIONS: Record<string, Migration> = {
+  '001_initial': initial,
+  '002_signed_heads': signedHeads,
+  '003_entity_key_decisions': entityKeyDecisions,
+  '004_drop_level_index': dropLevelIndex,
+};
 
 export interface AuditStoreConfig {
   /** `postgres://…`; absent for the embedded SQLite file. */

@@ -23,6 +23,15 @@ const KEY = 'k'.repeat(40);
 const DAY = 86_400_000;
 const silent = { logger: { info() {}, warn() {}, error() {} } as any };
 
+/** The secondary indexes of a table, by name (the primary key's aside). */
+async function indexesOf(store: AuditStore, table: string): Promise<string[]> {
+  const rows =
+    store.db.dialect === 'postgres'
+      ? (await store.knex.raw(`select indexname as name from pg_indexes where tablename = ? and schemaname = any (current_schemas(false)) and indexname not like '%_pkey'`, [table])).rows
+      : await store.knex('sqlite_master').where({ type: 'index', tbl_name: table }).andWhereNot('name', 'like', 'sqlite_autoindex%').select('name');
+  return rows.map((r: { name: string }) => r.name).sort();
+}
+
 const waitFor = async (cond: () => boolean, timeoutMs = 5000) => {
   const start = Date.now();
   while (!cond()) {
@@ -235,6 +244,9 @@ describe.each(dialects)('audit store on %s', (dialect: Dialect) => {
         { coordinate: 'Customer.phone', decision: 'masked' },
       ]);
       expect(await verify(upgraded)).toMatchObject({ ok: true, chains: [{ chain: 'replica-old', ok: true, events: 3 }] });
+      // Migration 004 dropped the (level, time) index no query reads; a level filter still answers.
+      expect(await indexesOf(upgraded, 'field_usage')).toEqual(['field_usage_coordinate_time_index', 'field_usage_event_id_index', 'field_usage_time_coordinate_index']);
+      expect((await queryEvents(upgraded, { level: 'CONFIDENTIAL', decision: 'masked' })).events.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
     } finally {
       await old.close();
     }
