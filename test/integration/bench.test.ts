@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../bench/aggregate';
 import type { Report } from '../../bench/harness';
 import { GATEWAYS, GOVERNED, workloads } from '../../bench/workloads';
+import { openAuditStore } from '../../gateway/audit/store';
+import { verify } from '../../gateway/audit/verify';
 
 const ROOT = path.join(__dirname, '..', '..');
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-bench-test-'));
@@ -78,5 +80,24 @@ describe('npm run bench:data', () => {
     expect(report.rows).toBeGreaterThan(0);
     expect(report.sqlPerPage.min).toBe(report.sqlPerPage.max);
     expect(report.plan.join('\n')).toMatch(/USING INDEX orders_customer_id_order_date_id_index/);
+  });
+});
+
+// `npm run bench:audit` at toy size: the events it times are real appends that verify.
+describe('npm run bench:audit', () => {
+  it('appends warm-up and measured batches to a chain that verifies, and reports µs per event', async () => {
+    const dataDir = path.join(outDir, 'audit-append');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'bench', 'audit-append.ts'), '--batches', '3', '--batch-size', '7', '--data-dir', dataDir], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^21 small-shaped events in 3 transactions of 7 \(after as many to warm up\), .+\nCPU \d+ µs per event, wall \d+ µs\n$/);
+    const store = await openAuditStore({ sqliteFile: path.join(dataDir, 'audit.sqlite'), chain: 'reader' });
+    try {
+      expect(await verify(store)).toMatchObject({ ok: true, chains: [{ chain: 'bench', ok: true, events: 42 }] });
+      expect(Number((await store.knex('field_usage').count({ n: '*' }).first())?.n)).toBe(42 * 12);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,0 +1,86 @@
+// `npm run bench:audit -- [--batches N] [--batch-size N] [--data-dir DIR]`: what one audit event costs the append
+// thread, without the gateway around it. Appends events shaped like the benchmark's `small`
+// workload (12 fields, two personal ones with five entity keys each) to a fresh SQLite file store,
+// in transactions as the append thread runs them, after a warm-up that gives the b-trees depth.
+// Prints CPU and wall microseconds per event. The store is a temporary file, removed afterwards
+// unless `--data-dir` names where to keep it (`DIR/audit.sqlite`).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import BetterSqlite from 'better-sqlite3';
+import { auditEventId } from '../gateway/audit/event-id';
+import { distinctNormalised } from '../gateway/audit/hash';
+import { appendInTransaction, WAL_PAGES_PER_CHECKPOINT } from '../gateway/audit/sqlite-append';
+import { openAuditStore } from '../gateway/audit/store';
+import type { AuditEvent } from '../gateway/audit/types';
+import { setUpSqliteConnection } from '../shared/sqlite-connection';
+
+const COORDINATES = ['Query.orders', 'OrderConnection.nodes', 'Order.id', 'Order.orderedAt', 'Order.customer', 'Customer.id', 'Customer.name', 'Customer.email', 'Order.lines', 'OrderLine.quantity', 'OrderLine.product', 'Product.name'];
+const PERSONAL = new Set(['Customer.name', 'Customer.email']);
+
+function smallEvent(i: number): AuditEvent {
+  return {
+    id: auditEventId(),
+    time: new Date(Date.now() + i).toISOString(),
+    requestId: `bench-${i}`,
+    subject: `user-${i % 8}`,
+    roles: ['analyst'],
+    clientName: 'bench',
+    clientVersion: '1.0.0',
+    purpose: null,
+    operationName: 'SmallOrders',
+    operationSignature: 'query SmallOrders{orders(first:5){nodes{customer{email id name}id lines{product{name}quantity}orderedAt}}}',
+    operationHash: 'a'.repeat(64),
+    fields: COORDINATES.map((coordinate) => ({
+      coordinate,
+      classification: PERSONAL.has(coordinate) ? { level: 'CONFIDENTIAL', category: 'CONTACT' } : { level: 'INTERNAL' },
+      decision: 'allowed',
+      values: 5,
+      ...(PERSONAL.has(coordinate) && { entityKeys: [0, 1, 2, 3, 4].map((k) => `Customer:C${(i * 5 + k) % 500}`) }),
+    })),
+    subgraphs: ['sales', 'inventory'],
+    outcome: 'ok',
+    errorCodes: [],
+    latencyMs: 12.345,
+  } as AuditEvent;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { batches: { type: 'string', default: '200' }, 'batch-size': { type: 'string', default: '100' }, 'data-dir': { type: 'string' } } });
+  const batches = Number(values.batches);
+  const batchSize = Number(values['batch-size']);
+  if (!(batches > 0 && batchSize > 0)) throw new Error('--batches and --batch-size must be positive numbers');
+  const dir = values['data-dir'] ? path.resolve(values['data-dir']) : fs.mkdtempSync(path.join(os.tmpdir(), 'meshgate-audit-bench-'));
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    const file = path.join(dir, 'audit.sqlite');
+    const store = await openAuditStore({ sqliteFile: file, chain: 'bench' });
+    await store.close();
+    // The append thread's own connection, set up as the thread sets it up.
+    const conn = new BetterSqlite(file, { timeout: 5_000 });
+    setUpSqliteConnection(conn);
+    conn.pragma(`wal_autocheckpoint = ${WAL_PAGES_PER_CHECKPOINT}`);
+    let n = 0;
+    const batchesOf = (count: number) => Array.from({ length: count }, () => Array.from({ length: batchSize }, () => smallEvent(n++)));
+    for (const batch of batchesOf(batches)) appendInTransaction(conn, 'bench', distinctNormalised(batch));
+    const measured = batchesOf(batches);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    for (const batch of measured) appendInTransaction(conn, 'bench', distinctNormalised(batch));
+    const used = process.cpuUsage(cpu);
+    const events = batches * batchSize;
+    conn.close();
+    process.stdout.write(
+      `${events} small-shaped events in ${batches} transactions of ${batchSize} (after as many to warm up), ${os.cpus()[0]?.model ?? 'unknown CPU'}\n` +
+        `CPU ${((used.user + used.system) / events).toFixed(0)} µs per event, wall ${(((performance.now() - started) * 1000) / events).toFixed(0)} µs\n`,
+    );
+  } finally {
+    if (!values['data-dir']) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+});
