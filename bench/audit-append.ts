@@ -1,6 +1,6 @@
 // `npm run bench:audit -- [--batches N] [--batch-size N] [--data-dir DIR]`: what one audit event costs the append
 // thread, without the gateway around it. Appends events shaped like the benchmark's `small`
-// workload (12 fields, two personal ones with five entity keys each) to a fresh SQLite file store,
+// workload (the 12 fields of `SmallOrders`, none personal, so no entity keys) to a fresh SQLite file store,
 // in transactions as the append thread runs them, after a warm-up that gives the b-trees depth.
 // Prints CPU and wall microseconds per event. The store is a temporary file, removed afterwards
 // unless `--data-dir` names where to keep it (`DIR/audit.sqlite`).
@@ -16,8 +16,8 @@ import { openAuditStore } from '../gateway/audit/store';
 import type { AuditEvent } from '../gateway/audit/types';
 import { setUpSqliteConnection } from '../shared/sqlite-connection';
 
-const COORDINATES = ['Query.orders', 'OrderConnection.nodes', 'Order.id', 'Order.orderedAt', 'Order.customer', 'Customer.id', 'Customer.name', 'Customer.email', 'Order.lines', 'OrderLine.quantity', 'OrderLine.product', 'Product.name'];
-const PERSONAL = new Set(['Customer.name', 'Customer.email']);
+// The fields `SmallOrders` (bench/workloads.ts) reads, as its audit events list them.
+const COORDINATES = ['Query.orders', 'OrderConnection.nodes', 'Order.id', 'Order.orderDate', 'Order.total', 'Order.customer', 'Customer.companyName', 'Order.lines', 'OrderLine.quantity', 'OrderLine.product', 'Product.name', 'Product.unitPrice'];
 
 function smallEvent(i: number): AuditEvent {
   return {
@@ -30,15 +30,9 @@ function smallEvent(i: number): AuditEvent {
     clientVersion: '1.0.0',
     purpose: null,
     operationName: 'SmallOrders',
-    operationSignature: 'query SmallOrders{orders(first:5){nodes{customer{email id name}id lines{product{name}quantity}orderedAt}}}',
+    operationSignature: 'query SmallOrders{orders(first:5){nodes{customer{companyName}id lines{product{name unitPrice}quantity}orderDate total}}}',
     operationHash: 'a'.repeat(64),
-    fields: COORDINATES.map((coordinate) => ({
-      coordinate,
-      classification: PERSONAL.has(coordinate) ? { level: 'CONFIDENTIAL', category: 'CONTACT' } : { level: 'INTERNAL' },
-      decision: 'allowed',
-      values: 5,
-      ...(PERSONAL.has(coordinate) && { entityKeys: [0, 1, 2, 3, 4].map((k) => `Customer:C${(i * 5 + k) % 500}`) }),
-    })),
+    fields: COORDINATES.map((coordinate) => ({ coordinate, classification: { level: 'INTERNAL' }, decision: 'allowed', values: 5 })),
     subgraphs: ['sales', 'inventory'],
     outcome: 'ok',
     errorCodes: [],

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { aggregate, type Row } from './aggregate';
 import { choosePlacement, describeMachine, pin, SHARED_CPU, type Machine } from './cpus';
+import { measureEqualLoad, type EqualLoadRow } from './equal-load';
 import { measureRow, type LoadSettings, type RoundRow } from './measure';
 import { startMesh, type Mesh } from './mesh';
 import { runSoak, type SoakResult } from './soak';
@@ -19,6 +20,10 @@ export interface BenchOptions extends LoadSettings {
   pin: boolean;
   /** After the rounds, load the governed gateway alone this long and compare its RSS (--soak: 300). */
   soakSec?: number;
+  /** After the rounds, bare and governed at this share of bare's req/s, open loop (0: not run). */
+  equalLoadShare?: number;
+  /** Rounds of the equal-load runs (default: `rounds`). */
+  equalLoadRounds?: number;
   /** `--cpu-prof DIR`: every gateway and subgraph process writes a V8 CPU profile under DIR/<name>/ when it stops. */
   cpuProfDir?: string;
   workloads?: Workload[];
@@ -38,6 +43,8 @@ export interface Report {
   /** The gateway order of each round. */
   order: GatewayName[][];
   rows: Row[];
+  /** Latency of bare and governed at the same open-loop rate (`equal-load.ts`). */
+  equalLoad?: { share: number; durationSec: number; rounds: number; rows: EqualLoadRow[] };
   soak?: SoakResult;
   auditCheck: AuditCheck;
   targets: Target[];
@@ -86,6 +93,12 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
     log('verifying every request of every workload through every gateway…');
     const sizes = await verifyWorkloads(mesh, workloads, onGoverned);
     const rows = aggregate(await runRounds(mesh, workloads, options, onGoverned), workloads.map((w) => w.name), GATEWAYS, (g, w) => sizes.get(sizeKey(g, w)) ?? 0);
+    let equalLoad: Report['equalLoad'];
+    if (options.equalLoadShare) {
+      const settings = { share: options.equalLoadShare, rounds: options.equalLoadRounds ?? options.rounds, durationSec: options.durationSec, maxRequests: options.maxRequests, signal: options.signal };
+      log(`equal load: bare and governed at ${Math.round(settings.share * 100)}% of bare's req/s, open loop`);
+      equalLoad = { share: settings.share, durationSec: settings.durationSec, rounds: settings.rounds, rows: await measureEqualLoad(mesh, workloads, rows, settings, onGoverned) };
+    }
     let soak: SoakResult | undefined;
     if (options.soakSec) {
       const workload = workloads.find((w) => w.name === SOAK_WORKLOAD) ?? workloads[0];
@@ -118,6 +131,7 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
       subgraphs: mesh.subgraphs.map((s) => s.name),
       order: Array.from({ length: options.rounds }, (_, round) => gatewayOrder(round)),
       rows,
+      ...(equalLoad && { equalLoad }),
       ...(soak && { soak }),
       auditCheck,
       targets: evaluateTargets(rows, auditCheck, soak),

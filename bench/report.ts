@@ -95,6 +95,20 @@ export function formatReport(report: Report): string {
       ]
     : [];
   const check = report.auditCheck;
+  const equal = report.equalLoad;
+  const equalLoad = equal?.rows.length
+    ? [
+        '',
+        `latency at equal load: bare and governed at ${Math.round(equal.share * 100)}% of bare's req/s above, open loop (latency from when each request was due), ${equal.rounds} × ${equal.durationSec} s each`,
+        table(
+          [
+            ['workload', 'req/s', 'bare p50', 'bare p99', 'governed p50', 'governed p99', 'p99 ×bare', 'failed'],
+            ...equal.rows.map((r) => [r.workload, fixed(r.ratePerSec, 0), fixed(r.bare.p50Ms, 1), fixed(r.bare.p99Ms, 1), fixed(r.governed.p50Ms, 1), fixed(r.governed.p99Ms, 1), fixed(r.p99Ratio, 2), String(r.bare.failed + r.governed.failed)]),
+          ],
+          (i) => i > 0,
+        ),
+      ]
+    : [];
   return [
     `machine    ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}; load average ${fixed(report.loadAverage.before, 2)} before, ${fixed(report.loadAverage.after, 2)} after`,
     `placement  ${report.placement}`,
@@ -103,6 +117,7 @@ export function formatReport(report: Report): string {
     'subgraphs  unsigned for every gateway (plain @apollo/gateway cannot sign); development mode',
     '',
     table(rows, (i) => !leftAligned.has(i)),
+    ...equalLoad,
     ...soak,
     '',
     `audit on ÷ off (governed ÷ unaudited req/s): ${auditCost(report).map((a) => `${a.workload} ${fixed(a.throughputOnOff, 2)}`).join(', ')}`,

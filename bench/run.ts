@@ -1,6 +1,7 @@
-// `npm run bench -- [--quick] [--soak] [--cpu-prof DIR] [--workload NAME…] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--no-pin] [--out FILE]`
+// `npm run bench -- [--quick] [--soak] [--cpu-prof DIR] [--workload NAME…] [--rounds N] [--duration S] [--warmup S] [--connections N] [--scale N] [--max-requests N] [--soak-seconds S] [--equal-load SHARE] [--no-pin] [--out FILE]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { EQUAL_LOAD_SHARE } from './equal-load';
 import { runBenchmark, type BenchOptions } from './harness';
 import { failedResponses, formatReport, summaryLine, writeJson } from './report';
 import { workloads, type Workload } from './workloads';
@@ -13,6 +14,13 @@ function numberFlag(value: string | undefined, name: string, fallback: number, a
   const n = Number(value);
   if (!(allowZero ? n >= 0 : n > 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${value}"`);
   return n;
+}
+
+/** `--equal-load 0.5`: bare and governed at half bare's req/s, open loop; 0 skips it. */
+function equalLoadShare(value: string | undefined): number {
+  const share = numberFlag(value, 'equal-load', EQUAL_LOAD_SHARE, true);
+  if (share >= 1) throw new Error(`--equal-load is a share of bare's req/s below 1 (bare would be saturated), got "${value}"`);
+  return share;
 }
 
 /** `--workload heavy --workload mixed`: only these rows, for profiling one workload. */
@@ -35,6 +43,7 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
       connections: { type: 'string' },
       scale: { type: 'string' },
       'max-requests': { type: 'string' },
+      'equal-load': { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -53,6 +62,9 @@ function parseOptions(argv: string[]): Omit<BenchOptions, 'signal' | 'log'> & { 
     connections: Math.max(1, Math.round(numberFlag(values.connections, 'connections', 10))),
     maxRequests: Math.max(1, Math.round(numberFlag(values['max-requests'], 'max-requests', 200_000))),
     pin: !values['no-pin'],
+    equalLoadShare: equalLoadShare(values['equal-load']),
+    // --quick: one equal-load round keeps the run under two minutes.
+    ...(quick && !values.rounds && { equalLoadRounds: 1 }),
     ...(soakSec && { soakSec }),
     ...(values['cpu-prof'] && { cpuProfDir: path.resolve(values['cpu-prof']) }),
     ...(values.workload && { workloads: selectWorkloads(values.workload) }),
@@ -81,7 +93,13 @@ async function main(): Promise<number> {
   writeJson(report, resultsFile);
   process.stdout.write(`\n${formatReport(report)}\n\nJSON: ${shown(resultsFile)}\n`);
   // Missed targets are findings, not errors; failed responses mean the figures measure failures.
-  const failing = [...report.rows.filter((r) => failedResponses(r.failures) > 0).map((r) => ({ id: `${r.workload} via ${r.gateway}`, failures: r.failures })), ...(report.soak && failedResponses(report.soak.failures) > 0 ? [{ id: 'soak', failures: report.soak.failures }] : [])];
+  const failing = [
+    ...report.rows.filter((r) => failedResponses(r.failures) > 0).map((r) => ({ id: `${r.workload} via ${r.gateway}`, failures: r.failures })),
+    ...(report.equalLoad?.rows ?? []).flatMap((r) =>
+      (['bare', 'governed'] as const).filter((g) => r[g].failed > 0).map((g) => ({ id: `${r.workload} via ${g} at equal load`, failures: { failed: r[g].failed } })),
+    ),
+    ...(report.soak && failedResponses(report.soak.failures) > 0 ? [{ id: 'soak', failures: report.soak.failures }] : []),
+  ];
   if (failing.length) {
     const detail = failing.map((r) => `  ${r.id}: ${Object.entries(r.failures).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
     process.stderr.write(`\nFAILED RESPONSES under load; these rows do not measure successful requests only:\n${detail.join('\n')}\n`);

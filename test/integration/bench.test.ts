@@ -46,7 +46,19 @@ describe('npm run bench', () => {
       expect(r.vsBare.throughput, id).toBeGreaterThan(0);
     }
 
-    // The governed gateway wrote one audit event per request: per row and over the whole run.
+    // Latency at equal load: bare and governed at half bare's req/s, open loop, every workload.
+    expect(report.equalLoad).toMatchObject({ share: 0.5, rounds: 2 });
+    expect(report.equalLoad!.rows.map((r) => r.workload)).toEqual(workloads.map((w) => w.name));
+    for (const r of report.equalLoad!.rows) {
+      const bare = report.rows.find((b: Row) => b.gateway === 'bare' && b.workload === r.workload)!;
+      expect(r.ratePerSec, r.workload).toBeCloseTo(bare.requestsPerSec / 2, 6);
+      for (const g of [r.bare, r.governed]) expect(g, r.workload).toMatchObject({ requests: 8, failed: 0 });
+      expect(r.p99Ratio, r.workload).toBeGreaterThan(0);
+    }
+    expect(stdout).toMatch(/^latency at equal load: bare and governed at 50% of bare's req\/s above, open loop/m);
+
+    // The governed gateway wrote one audit event per request: per row and over the whole run
+    // (the equal-load runs included).
     const governed = report.rows.filter((r: Row) => r.gateway === GOVERNED);
     for (const r of governed) expect(r.audit, r.workload).toEqual({ events: r.sent, requests: r.sent, met: true });
     expect(report.auditCheck.events).toBe(report.auditCheck.requests);
