@@ -36,7 +36,7 @@ export async function appendSqlite(db: Database, chain: string, batch: AuditEven
 /**
  * The append thread checkpoints every 4,000 WAL pages (16 MB), not SQLite's 1,000: a page the
  * batches keep touching (index leaves) is copied back to the file once per checkpoint, so fewer
- * checkpoints copy less (with migration 004: 350 → 295 µs CPU per event in `npm run bench:audit`).
+ * checkpoints copy less (with migration 004: 160 → 149 µs CPU per `small` event in `npm run bench:audit`).
  */
 export const WAL_PAGES_PER_CHECKPOINT = 4_000;
 
