@@ -115,7 +115,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}): { f
  * timeouts restart per phase and per chunk, so a subgraph that trickles could hold a request forever.
  * The fetch rejects with a `TimeoutError` and its connection is released.
  * The timer is cleared when the call settles: `AbortSignal.timeout` kept every call's signal and
- * timer alive for the whole timeout (30 s), which the garbage collector then copied to the old space.
+ * timer alive for the whole timeout (30 s).
  */
 export function withDeadline(fetcher: Fetcher, timeoutMs: number): Fetcher {
   return (async (url: string, init: FetcherRequestInit = {}) => {

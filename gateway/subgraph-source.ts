@@ -75,15 +75,15 @@ export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
+type SubgraphRequest = GraphQLDataSourceProcessOptions<GatewayContext>['request'];
+type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
 /**
  * RemoteGraphQLDataSource's `sendRequest` (private in its types) as @apollo/gateway 2.14 has it,
  * less the node-fetch `Request` it built on every call only to pass to `didEncounterError`, which
  * ours ignores: 2.3% of the governed gateway's CPU on the benchmark's `small` workload.
- * test/unit/subgraph-source.test.ts fails if an upgrade renames what this replaces.
+ * test/integration/subgraph-fetch.test.ts fails if an upgrade renames what this replaces.
  */
-type SubgraphRequest = GraphQLDataSourceProcessOptions<GatewayContext>['request'];
-type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
-
 async function sendRequest(this: SubgraphSource, request: SubgraphRequest, context: GatewayContext): Promise<SubgraphResponse> {
   const { http, ...withoutHttp } = request;
   if (!http) throw new Error("Internal error: Only 'http' requests are supported.");
