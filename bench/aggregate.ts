@@ -1,4 +1,4 @@
-import { percentile, type Failures } from './load';
+import { mergedLatencies, percentile, type Failures } from './load';
 import type { RoundRow } from './measure';
 import { BARE, type GatewayName } from './workloads';
 
@@ -43,23 +43,13 @@ function sumRecords(records: Record<string, number>[]): Record<string, number> {
   return total;
 }
 
-function merged(rows: RoundRow[]): Float64Array {
-  const all = new Float64Array(sum(rows.map((r) => r.latencies.length)));
-  let at = 0;
-  for (const r of rows) {
-    all.set(r.latencies, at);
-    at += r.latencies.length;
-  }
-  return all.sort();
-}
-
 function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
   const [first] = rows;
   const requests = sum(rows.map((r) => r.responses));
   const sent = sum(rows.map((r) => r.sent));
   const durationSec = sum(rows.map((r) => r.durationSec));
   const wallSec = sum(rows.map((r) => r.wallSec));
-  const latencies = merged(rows);
+  const latencies = mergedLatencies(rows.map((r) => r.latencies));
   const sql = sumRecords(rows.map((r) => r.sqlStatements));
   const cpu = sumRecords(rows.map((r) => r.cpuSeconds));
   const peaks = rows.flatMap((r) => (r.peakRssMB === undefined ? [] : [r.peakRssMB]));

@@ -8,13 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import BetterSqlite from 'better-sqlite3';
 import { auditEventId } from '../gateway/audit/event-id';
 import { distinctNormalised } from '../gateway/audit/hash';
-import { appendInTransaction, WAL_PAGES_PER_CHECKPOINT } from '../gateway/audit/sqlite-append';
+import { appendInTransaction, openAppendConnection } from '../gateway/audit/sqlite-append';
 import { openAuditStore } from '../gateway/audit/store';
 import type { AuditEvent } from '../gateway/audit/types';
-import { setUpSqliteConnection } from '../shared/sqlite-connection';
 
 // The fields `SmallOrders` (bench/workloads.ts) reads, as its audit events list them.
 const COORDINATES = ['Query.orders', 'OrderConnection.nodes', 'Order.id', 'Order.orderDate', 'Order.total', 'Order.customer', 'Customer.companyName', 'Order.lines', 'OrderLine.quantity', 'OrderLine.product', 'Product.name', 'Product.unitPrice'];
@@ -51,10 +49,7 @@ async function main() {
     const file = path.join(dir, 'audit.sqlite');
     const store = await openAuditStore({ sqliteFile: file, chain: 'bench' });
     await store.close();
-    // The append thread's own connection, set up as the thread sets it up.
-    const conn = new BetterSqlite(file, { timeout: 5_000 });
-    setUpSqliteConnection(conn);
-    conn.pragma(`wal_autocheckpoint = ${WAL_PAGES_PER_CHECKPOINT}`);
+    const conn = openAppendConnection(file);
     let n = 0;
     const batchesOf = (count: number) => Array.from({ length: count }, () => Array.from({ length: batchSize }, () => smallEvent(n++)));
     for (const batch of batchesOf(batches)) appendInTransaction(conn, 'bench', distinctNormalised(batch));

@@ -1,5 +1,5 @@
 import type { Row } from './aggregate';
-import { percentile, requestsFor, type Failures } from './load';
+import { failedResponses, mergedLatencies, percentile, requestsFor } from './load';
 import type { Mesh } from './mesh';
 import { runPaced } from './paced';
 import { BARE, GOVERNED, type Workload } from './workloads';
@@ -38,8 +38,6 @@ export interface EqualLoadSettings {
 /** Connections the open-loop client may open: enough that a slow spell queues at the gateway, not in the client. */
 const CONNECTIONS = 64;
 
-const failedOf = (f: Failures) => f.errors + f.timeouts + f.non2xx + f.graphqlErrors;
-
 /**
  * Latency at the same load: each workload goes to bare and to governed at `share` × bare's
  * saturated req/s, open loop (`paced.ts`), in alternating order per round. Under saturation a
@@ -68,12 +66,12 @@ export async function measureEqualLoad(mesh: Mesh, workloads: Workload[], rows: 
         });
         if (gateway === GOVERNED) onGoverned(result.sent);
         latencies[gateway].push(result.latencies);
-        failed[gateway] += failedOf(result.failures);
+        failed[gateway] += failedResponses(result.failures);
         mesh.assertAlive(`${workload.name} via ${gateway} at ${ratePerSec.toFixed(0)} req/s`);
       }
     }
     const summary = (gateway: typeof BARE | typeof GOVERNED): EqualLoadLatency => {
-      const all = Float64Array.from(latencies[gateway].flatMap((l) => [...l])).sort();
+      const all = mergedLatencies(latencies[gateway]);
       return { requests: all.length, p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), failed: failed[gateway] };
     };
     const bare = summary(BARE);

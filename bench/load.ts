@@ -58,6 +58,22 @@ export function assertLoopback(url: string): void {
   if (new URL(url).hostname !== '127.0.0.1') throw new Error(`refusing to send benchmark traffic to ${url}: 127.0.0.1 only`);
 }
 
+/** Failed responses of any kind: errors, timeouts, non-2xx, GraphQL errors. */
+export function failedResponses(failures: Failures): number {
+  return failures.errors + failures.timeouts + failures.non2xx + failures.graphqlErrors;
+}
+
+/** Several runs' latencies as one sorted array, for percentiles over all of them. */
+export function mergedLatencies(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all.sort();
+}
+
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

@@ -19,8 +19,6 @@ export interface PacedResult {
   /** Requests sent (all that fell due within the duration). */
   sent: number;
   responses: number;
-  /** Responses ÷ seconds from the first due time to the last answer. */
-  requestsPerSec: number;
   /** Every response's latency in ms from when it was due, sorted. */
   latencies: Float64Array;
   p50Ms: number;
@@ -91,12 +89,10 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   } finally {
     await pool.destroy();
   }
-  const elapsedSec = (performance.now() - start) / 1000;
   const sorted = Float64Array.from(latencies).sort();
   return {
     sent: total,
     responses: latencies.length,
-    requestsPerSec: elapsedSec > 0 ? latencies.length / elapsedSec : 0,
     latencies: sorted,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),

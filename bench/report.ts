@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Row } from './aggregate';
 import type { Report } from './harness';
-import type { Failures } from './load';
+import { failedResponses } from './load';
 import { LOAD_GENERATOR } from './mesh';
 import { BARE, GATEWAY_LABELS, GATEWAYS, GOVERNED, UNAUDITED, type GatewayName } from './workloads';
 
@@ -15,10 +15,6 @@ function table(rows: string[][], rightAligned: (column: number) => boolean): str
 }
 
 const fixed = (n: number | undefined, digits: number) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '–');
-
-export function failedResponses(failures: Failures): number {
-  return failures.errors + failures.timeouts + failures.non2xx + failures.graphqlErrors;
-}
 
 /**
  * Which core limited the row. Pinned, CPU 1 holds the gateway under load alone and CPU 0 the

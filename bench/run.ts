@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EQUAL_LOAD_SHARE } from './equal-load';
 import { runBenchmark, type BenchOptions } from './harness';
-import { failedResponses, formatReport, summaryLine, writeJson } from './report';
+import { failedResponses } from './load';
+import { formatReport, summaryLine, writeJson } from './report';
 import { workloads, type Workload } from './workloads';
 
 const DEFAULT_RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');

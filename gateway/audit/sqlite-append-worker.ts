@@ -2,11 +2,9 @@
 // connection to the audit SQLite file and appends each batch it is sent in one transaction.
 import fs from 'node:fs';
 import os from 'node:os';
-import BetterSqlite from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { setUpSqliteConnection } from '../../shared/sqlite-connection';
 import { distinctNormalised } from './hash';
-import { appendInTransaction, WAL_PAGES_PER_CHECKPOINT } from './sqlite-append';
+import { appendInTransaction, openAppendConnection } from './sqlite-append';
 import type { AppendReply, AppendRequest, AppendThreadConfig } from './sqlite-append-thread';
 
 const { file, chain, signingKey, nice } = workerData as AppendThreadConfig;
@@ -21,10 +19,7 @@ if (nice && process.platform === 'linux') {
     port.postMessage({ id: 0, warning: `audit append thread keeps its priority: ${(err as Error).message}` } satisfies AppendReply);
   }
 }
-// The gateway's own connection (migrations, auditor queries, prune) is another writer: wait for it, as it does for us.
-const conn = new BetterSqlite(file, { timeout: 5_000 });
-setUpSqliteConnection(conn);
-conn.pragma(`wal_autocheckpoint = ${WAL_PAGES_PER_CHECKPOINT}`);
+const conn = openAppendConnection(file);
 
 port.on('message', (message: AppendRequest) => {
   if (message.type === 'close') {

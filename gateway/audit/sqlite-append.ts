@@ -1,5 +1,6 @@
-import type { Database as Sqlite } from 'better-sqlite3';
+import BetterSqlite, { type Database as Sqlite } from 'better-sqlite3';
 import type { Database } from '../../shared/db';
+import { setUpSqliteConnection } from '../../shared/sqlite-connection';
 import { extendChain, signedHead } from './chain-rows';
 import { GENESIS_HASH } from './hash';
 import { INDEX_TABLES } from './index-rows';
@@ -38,7 +39,16 @@ export async function appendSqlite(db: Database, chain: string, batch: AuditEven
  * batches keep touching (index leaves) is copied back to the file once per checkpoint, so fewer
  * checkpoints copy less (with migration 004: 160 → 149 µs CPU per `small` event in `npm run bench:audit`).
  */
-export const WAL_PAGES_PER_CHECKPOINT = 4_000;
+const WAL_PAGES_PER_CHECKPOINT = 4_000;
+
+/** The append thread's own write connection to a SQLite audit file (`npm run bench:audit` opens the same). */
+export function openAppendConnection(file: string): Sqlite {
+  // The gateway's own connection (migrations, auditor queries, prune) is another writer: wait for it, as it does for us.
+  const conn = new BetterSqlite(file, { timeout: 5_000 });
+  setUpSqliteConnection(conn);
+  conn.pragma(`wal_autocheckpoint = ${WAL_PAGES_PER_CHECKPOINT}`);
+  return conn;
+}
 
 /** Appends `batch` (normalised, distinct ids) to `chain` in one transaction on `conn`; idempotent per event id. */
 export function appendInTransaction(conn: Sqlite, chain: string, batch: AuditEvent[], signingKey?: string): void {
