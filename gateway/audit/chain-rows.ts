@@ -1,10 +1,10 @@
-import { eventHash, signedHeadMac } from './hash';
+import { canonicalEventJson, chainedEventHash, signedHeadMac } from './hash';
 import { INDEX_TABLES, indexRowsOf, type IndexRows } from './index-rows';
 import type { AuditEvent } from './types';
 
 // The rows an append writes, the same for both engines: the hash chain is computed here only.
 
-/** The chain extended by `fresh` from its head: event rows, their index rows, and the new head. */
+/** The chain extended by `fresh` (normalised events) from its head: event rows, their index rows, and the new head. */
 export function extendChain(chain: string, head: { seq: unknown; hash: string }, fresh: AuditEvent[]) {
   let seq = Number(head.seq);
   let prevHash = head.hash;
@@ -12,8 +12,10 @@ export function extendChain(chain: string, head: { seq: unknown; hash: string },
   const index: IndexRows = { field_usage: [], entity_keys: [] };
   for (const event of fresh) {
     seq += 1;
-    const hash = eventHash({ chain, seq, prevHash, event });
-    eventRows.push(eventToRow(event, chain, seq, prevHash, hash));
+    // One serialisation of the fields for both the hash and the stored column.
+    const fieldsJson = JSON.stringify(event.fields);
+    const hash = chainedEventHash(chain, seq, prevHash, canonicalEventJson(event, fieldsJson));
+    eventRows.push(eventToRow(event, chain, seq, prevHash, hash, fieldsJson));
     prevHash = hash;
     const rows = indexRowsOf(event);
     for (const table of INDEX_TABLES) index[table].push(...rows[table]);
@@ -27,7 +29,7 @@ export function signedHead(chain: string, seq: number, hash: string, signingKey:
   return { chain, seq, hash, signed_at: signedAt, mac: signedHeadMac({ chain, seq, hash, signedAt }, signingKey) };
 }
 
-export function eventToRow(e: AuditEvent, chain: string, seq: number, prevHash: string, hash: string) {
+export function eventToRow(e: AuditEvent, chain: string, seq: number, prevHash: string, hash: string, fieldsJson = JSON.stringify(e.fields)) {
   return {
     id: e.id,
     chain,
@@ -46,7 +48,7 @@ export function eventToRow(e: AuditEvent, chain: string, seq: number, prevHash: 
     outcome: e.outcome,
     error_codes: JSON.stringify(e.errorCodes),
     latency_ms: e.latencyMs,
-    fields: JSON.stringify(e.fields),
+    fields: fieldsJson,
     prev_hash: prevHash,
     hash,
   };

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, checkpointMac, eventHash, GENESIS_HASH, normaliseEvent } from '../../gateway/audit/hash';
+import { chainedEventHash, canonicalEventJson, canonicalJson, checkpointMac, eventHash, GENESIS_HASH, normaliseEvent } from '../../gateway/audit/hash';
+import type { AuditEvent } from '../../gateway/audit/types';
 import { auditEvent } from '../support/audit-events';
 
 describe('canonical JSON', () => {
@@ -49,6 +51,41 @@ describe('event hash', () => {
     expect(n.fields[0]).not.toHaveProperty('entityKeys');
     expect(normaliseEvent(n)).toEqual(n);
     expect(() => normaliseEvent(auditEvent({ time: 'yesterday' }))).toThrow(/invalid time/);
+  });
+
+  it('refuses events whose fields or outcome could not be hashed as written', () => {
+    const field = auditEvent().fields[0];
+    expect(() => normaliseEvent(auditEvent({ fields: [{ ...field, values: NaN }] }))).toThrow(/invalid values count/);
+    expect(() => normaliseEvent(auditEvent({ fields: [{ ...field, coordinate: { toString: () => 'Query.x' } as any }] }))).toThrow(/must be strings/);
+    expect(() => normaliseEvent(auditEvent({ fields: [{ ...field, classification: {} as any }] }))).toThrow(/must be strings/);
+    expect(() => normaliseEvent(auditEvent({ fields: [{ ...field, classification: { level: 'INTERNAL', category: ['CONTACT'] as any } }] }))).toThrow(/must be strings/);
+    expect(() => normaliseEvent(auditEvent({ outcome: undefined as any }))).toThrow(/invalid outcome/);
+  });
+
+  // The append builds the payload natively (canonicalEventJson, chainedEventHash); verify and the
+  // chains already stored hash canonicalJson of the whole payload. The two must agree on every event.
+  const varied: AuditEvent[] = [
+    auditEvent(),
+    auditEvent({ subject: null, clientName: null, clientVersion: null, purpose: null, operationName: null, operationSignature: null, operationHash: null, roles: [], subgraphs: [], errorCodes: [], fields: [] }),
+    auditEvent({ subject: 'zoë "quoted" \\ \u2028 \ud83d', roles: ['b', 'a', 'é'], outcome: 'partial', errorCodes: ['FORBIDDEN', 'MASKED'], latencyMs: 0.000123, operationName: '1', time: '2025-03-01T10:00:00+01:00' }),
+    auditEvent({
+      latencyMs: -0,
+      fields: [
+        { coordinate: 'Customer.email', classification: { level: 'CONFIDENTIAL', category: 'CONTACT' }, decision: 'masked', values: 3, entityKeys: ['C1', '{"id":"2"}', ''] },
+        { coordinate: 'Order.total', classification: { level: 'INTERNAL', category: undefined }, decision: 'denied', values: 0, entityKeys: [] },
+        { coordinate: 'Product.name', classification: { level: 'PUBLIC' }, decision: 'allowed', values: 1e21 },
+      ],
+    }),
+  ];
+
+  it('the native canonical JSON of a normalised event is canonicalJson of it, and so is its hash', () => {
+    for (const [i, raw] of varied.entries()) {
+      const n = normaliseEvent(raw);
+      expect(canonicalEventJson(n), `event ${i}`).toBe(canonicalJson(n));
+      const reference = createHash('sha256').update(canonicalJson({ v: 1, chain: 'replica-a', seq: 42, prevHash: GENESIS_HASH, event: n })).digest('hex');
+      expect(chainedEventHash('replica-a', 42, GENESIS_HASH, canonicalEventJson(n))).toBe(reference);
+      expect(eventHash({ chain: 'replica-a', seq: 42, prevHash: GENESIS_HASH, event: n })).toBe(reference);
+    }
   });
 });
 
