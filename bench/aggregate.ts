@@ -1,3 +1,4 @@
+import type { ThreadCpuSeconds } from './cpus';
 import { mergedLatencies, percentile, type Failures } from './load';
 import type { RoundRow } from './measure';
 import { BARE, type GatewayName } from './workloads';
@@ -28,6 +29,8 @@ export interface Row {
   responseKB: number;
   /** CPU use per process over the measured runs, in % of one core. */
   cpuPercent: Record<string, number>;
+  /** The gateway's CPU ms per response by thread (see `threadCpuSeconds`); absent without /proc. */
+  gatewayCpuMsByThread?: ThreadCpuSeconds;
   failures: Failures;
   /** The governed gateway: events its store gained during the measured runs against the requests sent in them. */
   audit?: { events: number; requests: number; met: boolean };
@@ -55,6 +58,9 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
   const peaks = rows.flatMap((r) => (r.peakRssMB === undefined ? [] : [r.peakRssMB]));
   const failures = sumRecords(rows.map((r) => ({ ...r.failures }))) as unknown as Failures;
   const events = rows.every((r) => r.auditEvents !== undefined) ? sum(rows.map((r) => r.auditEvents!)) : undefined;
+  const threads = rows.every((r) => r.gatewayThreadSeconds) ? sumRecords(rows.map((r) => ({ ...r.gatewayThreadSeconds! }))) : undefined;
+  // As gw ms/req (gw CPU% ÷ req/s): seconds over wall time, per response over measured time.
+  const msPerRequest = (seconds: number) => (wallSec > 0 && requests > 0 ? ((seconds / wallSec) * 1000 * durationSec) / requests : NaN);
   return {
     gateway: first.gateway,
     workload: first.workload,
@@ -72,6 +78,7 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
     sqlPerRequestBySubgraph: Object.fromEntries(Object.entries(sql).map(([k, v]) => [k, sent > 0 ? v / sent : 0])),
     responseKB,
     cpuPercent: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, wallSec > 0 ? Math.round((100 * v) / wallSec) : 0])),
+    ...(threads && { gatewayCpuMsByThread: { eventLoop: msPerRequest(threads.eventLoop), auditThread: msPerRequest(threads.auditThread), helpers: msPerRequest(threads.helpers) } }),
     failures,
     ...(events !== undefined && { audit: { events, requests: sent, met: events === sent } }),
   };

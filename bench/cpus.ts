@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { APPEND_THREAD_NICE } from '../gateway/audit/sqlite-append-thread';
 
 /** How the benchmark places its processes on CPUs: pinned with `taskset`, or left to the OS. */
 export interface Placement {
@@ -39,18 +40,59 @@ export function pin(placement: Placement, pid: number, cpu: number): void {
 
 let ticksPerSecond: number | undefined;
 
-/** CPU time (user + system, seconds) a process has used so far; undefined without /proc. */
-export function cpuSeconds(pid: number): number | undefined {
+/** CPU clock ticks (user + system) and nice value from a `/proc/…/stat` file; undefined if it cannot be read. */
+function readStat(file: string): { ticks: number; nice: number } | undefined {
   let stat: string;
   try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   // Fields after the command name, which is in parentheses and may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return { ticks: Number(fields[11]) + Number(fields[12]), nice: Number(fields[16]) };
+}
+
+/** CPU time (user + system, seconds) a process has used so far; undefined without /proc. */
+export function cpuSeconds(pid: number): number | undefined {
+  const stat = readStat(`/proc/${pid}/stat`);
+  return stat && stat.ticks / ticksPerSecond!;
+}
+
+/**
+ * A gateway process's CPU seconds by thread: the event loop (the thread whose id is the pid), the
+ * audit append thread (the one at APPEND_THREAD_NICE, see sqlite-append-thread.ts) and the rest
+ * (V8's garbage-collector helpers for every isolate, libuv's pool). A CPU profile sees only the
+ * event loop. Undefined without /proc.
+ */
+export interface ThreadCpuSeconds {
+  eventLoop: number;
+  auditThread: number;
+  helpers: number;
+}
+
+export function threadCpuSeconds(pid: number): ThreadCpuSeconds | undefined {
+  const eventLoop = readStat(`/proc/${pid}/task/${pid}/stat`)?.ticks;
+  if (eventLoop === undefined) return undefined;
+  let auditThread = 0;
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // The process ended between the two reads: no threads to sort.
+  }
+  for (const tid of tids) {
+    const thread = tid === String(pid) ? undefined : readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (thread?.nice === APPEND_THREAD_NICE) auditThread += thread.ticks;
+  }
+  // The total last, so it holds what the threads had done when they were read (the process's and
+  // the threads' counters still round apart by a tick: see measure.ts). It also holds threads
+  // that have ended: whatever is not the loop or the audit is the helpers'.
+  const total = readStat(`/proc/${pid}/stat`)?.ticks;
+  if (total === undefined) return undefined;
+  const seconds = (ticks: number) => ticks / ticksPerSecond!;
+  return { eventLoop: seconds(eventLoop), auditThread: seconds(auditThread), helpers: seconds(Math.max(0, total - eventLoop - auditThread)) };
 }
 
 export function ownCpuSeconds(): number {

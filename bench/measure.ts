@@ -1,3 +1,4 @@
+import { threadCpuSeconds, type ThreadCpuSeconds } from './cpus';
 import { requestsFor, runLoad, type Failures, type LoadResult } from './load';
 import { sampleRss } from './memory';
 import type { Mesh } from './mesh';
@@ -29,6 +30,8 @@ export interface RoundRow {
   sqlStatements: Record<string, number>;
   /** CPU seconds per process during the run. */
   cpuSeconds: Record<string, number>;
+  /** The gateway under load's CPU seconds during the run, by thread (without /proc: absent). */
+  gatewayThreadSeconds?: ThreadCpuSeconds;
   /** Highest VmRSS of the gateway process sampled during the run. */
   peakRssMB?: number;
   failures: Failures;
@@ -48,6 +51,16 @@ async function eventsOnceAudited(mesh: Mesh, expected: number): Promise<number> 
 
 const difference = (after: Record<string, number>, before: Record<string, number>) =>
   Object.fromEntries(Object.keys(after).filter((k) => k in before).map((k) => [k, after[k] - before[k]]));
+
+/**
+ * CPU seconds by thread between two readings. The process's counter and its threads' are rounded
+ * to ticks apart, so the helpers' share (the process minus the threads) can read a tick lower
+ * than before: never less than nothing.
+ */
+function threadDifference(after: ThreadCpuSeconds, before: ThreadCpuSeconds): ThreadCpuSeconds {
+  const grew = (key: keyof ThreadCpuSeconds) => Math.max(0, after[key] - before[key]);
+  return { eventLoop: grew('eventLoop'), auditThread: grew('auditThread'), helpers: grew('helpers') };
+}
 
 /**
  * Warms up (when `warm` and a warm-up is set), then measures one workload through one gateway:
@@ -76,12 +89,14 @@ export async function measureRow(
   const sqlBefore = await mesh.settle(gateway);
   const eventsBefore = audited ? (await mesh.auditStats(true)).events : 0;
   const cpuBefore = mesh.cpuSeconds();
+  const threadsBefore = threadCpuSeconds(service.pid);
   const rss = sampleRss(service.pid);
   const wallStart = performance.now();
   const result = await load(settings.durationSec);
   const wallSec = (performance.now() - wallStart) / 1000;
   const peakRssMB = rss.stop();
   const cpuAfter = mesh.cpuSeconds();
+  const threadsAfter = threadCpuSeconds(service.pid);
   const sqlAfter = await mesh.settle(gateway);
   const eventsAfter = audited ? await eventsOnceAudited(mesh, eventsBefore + result.sent) : 0;
   mesh.assertAlive(`${workload.name} via ${gateway}`);
@@ -97,6 +112,7 @@ export async function measureRow(
     requestsPerSec: result.requestsPerSec,
     sqlStatements: difference(sqlAfter, sqlBefore),
     cpuSeconds: difference(cpuAfter, cpuBefore),
+    ...(threadsBefore && threadsAfter && { gatewayThreadSeconds: threadDifference(threadsAfter, threadsBefore) }),
     ...(peakRssMB !== undefined && { peakRssMB }),
     failures: result.failures,
     ...(audited && { auditEvents: eventsAfter - eventsBefore }),

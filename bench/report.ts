@@ -91,6 +91,23 @@ export function formatReport(report: Report): string {
       ]
     : [];
   const check = report.auditCheck;
+  const byThread = report.rows.filter((r) => r.gatewayCpuMsByThread);
+  const threads = byThread.length
+    ? [
+        '',
+        'gw ms/req by thread: the event loop, the audit append thread, the rest (V8 garbage-collector helpers, libuv)',
+        table(
+          [
+            ['workload', 'gateway', 'event loop', 'audit thread', 'helpers'],
+            ...byThread.map((r, i) => {
+              const t = r.gatewayCpuMsByThread!;
+              return [i === 0 || byThread[i - 1].workload !== r.workload ? r.workload : '', r.gateway, fixed(t.eventLoop, 2), fixed(t.auditThread, 2), fixed(t.helpers, 2)];
+            }),
+          ],
+          (i) => i > 1,
+        ),
+      ]
+    : [];
   const equal = report.equalLoad;
   const equalLoad = equal?.rows.length
     ? [
@@ -113,6 +130,7 @@ export function formatReport(report: Report): string {
     'subgraphs  unsigned for every gateway (plain @apollo/gateway cannot sign); development mode',
     '',
     table(rows, (i) => !leftAligned.has(i)),
+    ...threads,
     ...equalLoad,
     ...soak,
     '',

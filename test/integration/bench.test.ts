@@ -44,7 +44,14 @@ describe('npm run bench', () => {
       expect(r.sqlPerRequest, id).toBeGreaterThan(0);
       if (fs.existsSync('/proc/self/status')) expect(r.peakRssMB, id).toBeGreaterThan(0);
       expect(r.vsBare.throughput, id).toBeGreaterThan(0);
+      // CPU per response by thread: only the governed gateway has an audit append thread.
+      if (fs.existsSync('/proc/self/task')) {
+        const t = r.gatewayCpuMsByThread!;
+        for (const ms of [t.eventLoop, t.auditThread, t.helpers]) expect(ms, id).toBeGreaterThanOrEqual(0);
+        if (r.gateway !== GOVERNED) expect(t.auditThread, id).toBe(0);
+      }
     }
+    if (fs.existsSync('/proc/self/task')) expect(stdout).toMatch(/^gw ms\/req by thread: the event loop, the audit append thread, the rest/m);
 
     // Latency at equal load: bare and governed at half bare's req/s, open loop, every workload.
     expect(report.equalLoad).toMatchObject({ share: 0.5, rounds: 2 });
