@@ -25,7 +25,7 @@ import {
   type SelectionSet,
   type Type,
 } from '@apollo/federation-internals';
-import type { GraphQLError } from 'graphql';
+import type { DefinitionNode, DocumentNode, GraphQLError } from 'graphql';
 import type { Logger } from '../shared/logger';
 
 const TYPENAME = '__typename';
@@ -297,20 +297,55 @@ function leafCheck(request: Request, type: NamedType): (value: unknown) => boole
 /** The `@apollo/gateway` release whose `computeResponse` this replaces: anything else keeps Apollo's own. */
 export const SHAPED_GATEWAY_VERSION = '2.14.4';
 
+type OperationFromDocument = (schema: Schema, document: DocumentNode, options?: { operationName?: string; validate?: boolean }) => Operation;
+
 /**
- * Replaces `@apollo/gateway`'s `computeResponse` with the one above. Its query-plan executor
- * calls it through the module's exports object, so the swap takes effect for every gateway in
- * the process. Returns whether it was installed.
+ * Apollo's executor builds the request's federation-internals `Operation` anew for every request,
+ * only to shape the response and evaluate plan conditions: `operationFromDocument(apiSchema,
+ * { definitions: [operation, ...fragments] }, { validate: false })`, about 3% of the gateway's
+ * CPU on `small`. Its definitions are the same parsed nodes for every request of one document
+ * (Apollo Server keeps documents parsed; authorize and audit keep the ones they rewrite), so the
+ * `Operation` is kept per schema and definitions, weakly: it goes with its document. The executor
+ * and the shaping above only read it. Other calls (planning, with validation) build as before.
+ */
+export function sharedOperations(build: OperationFromDocument): OperationFromDocument {
+  const bySchema = new WeakMap<Schema, WeakMap<DefinitionNode, { rest: readonly DefinitionNode[]; operation: Operation }>>();
+  return (schema, document, options) => {
+    const [first, ...rest] = document.definitions;
+    if (options?.validate !== false || options.operationName !== undefined || !first) return build(schema, document, options);
+    let byFirst = bySchema.get(schema);
+    if (!byFirst) bySchema.set(schema, (byFirst = new WeakMap()));
+    const kept = byFirst.get(first);
+    if (kept && kept.rest.length === rest.length && kept.rest.every((d, i) => d === rest[i])) return kept.operation;
+    const operation = build(schema, document, options);
+    byFirst.set(first, { rest, operation });
+    return operation;
+  };
+}
+
+let operationsShared = false;
+
+/**
+ * Replaces `@apollo/gateway`'s `computeResponse` with the one above, and has its executor share
+ * each document's `Operation` (`sharedOperations`). Both are called through their module's
+ * exports object, so the swap takes effect for every gateway in the process. Returns whether it
+ * was installed.
  */
 export function installResultShaping(logger?: Logger): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { version } = require('@apollo/gateway/package.json') as { version: string };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const shaping = require('@apollo/gateway/dist/resultShaping') as { computeResponse: unknown };
-  if (version !== SHAPED_GATEWAY_VERSION || typeof shaping.computeResponse !== 'function') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const operations = require('@apollo/federation-internals/dist/operations') as { operationFromDocument: unknown };
+  if (version !== SHAPED_GATEWAY_VERSION || typeof shaping.computeResponse !== 'function' || typeof operations.operationFromDocument !== 'function') {
     logger?.warn({ version, expected: SHAPED_GATEWAY_VERSION }, "@apollo/gateway is not the version Meshgate's result shaping was written for: keeping Apollo's");
     return false;
   }
   shaping.computeResponse = computeResponse;
+  if (!operationsShared) {
+    operations.operationFromDocument = sharedOperations(operations.operationFromDocument as OperationFromDocument);
+    operationsShared = true;
+  }
   return true;
 }

@@ -1,13 +1,13 @@
 import { buildSchema, operationFromDocument, type Operation } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { computeResponse } from '../../gateway/result-shaping';
+import { computeResponse, installResultShaping, sharedOperations } from '../../gateway/result-shaping';
 
 // Apollo's own, the reference: ours must give the same data and the same errors for any input.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apollo = require('@apollo/gateway/dist/resultShaping').computeResponse as typeof computeResponse;
 
-const schema = buildSchema(`
+const SDL = `
   scalar JSON
   enum Status { OPEN SHIPPED }
   interface Node { id: ID! }
@@ -16,7 +16,8 @@ const schema = buildSchema(`
   type Line { qty: Int! product: Product }
   union Hit = Product | Order
   type Query { orders: [Order!]! order: Order node: Node search: [Hit] flag: Boolean }
-`);
+`;
+const schema = buildSchema(SDL);
 
 const QUERY = `query Q($withNote: Boolean!, $skipLines: Boolean = false) {
   orders {
@@ -112,5 +113,48 @@ describe("result shaping: the same as @apollo/gateway's computeResponse", () => 
     expect(differing).toBe(0);
     // The damage must actually reach the error paths, or this test proves nothing.
     expect(withErrors).toBeGreaterThan(50);
+  });
+});
+
+describe("the executor's Operation, kept per document (sharedOperations)", () => {
+  const document = parse(QUERY);
+  const [operationNode, ...fragments] = document.definitions;
+  // As Apollo's executor calls it: a new document object around the same parsed nodes, every request.
+  const asExecutor = (definitions = [operationNode, ...fragments]) => ({ kind: document.kind, definitions }) as typeof document;
+
+  it('builds once for the same schema and definitions, and answers the same Operation', () => {
+    let built = 0;
+    const shared = sharedOperations((s, d, o) => (built++, operationFromDocument(s, d, o)));
+    const first = shared(schema, asExecutor(), { validate: false });
+    expect(shared(schema, asExecutor(), { validate: false }) === first).toBe(true);
+    expect(built).toBe(1);
+    // The kept Operation shapes as a fresh one does.
+    const input = { orders: [order(1)], order: null, node: null, search: [], flag: true };
+    const fresh = operationFromDocument(schema, asExecutor(), { validate: false });
+    const shape = (op: Operation) => computeResponse({ operation: op, variables: { withNote: true }, input: JSON.parse(JSON.stringify(input)), introspectionHandling });
+    expect(shape(first)).toEqual(shape(fresh));
+  });
+
+  it('builds anew for other definitions, another schema, or any call but the executor’s', () => {
+    let built = 0;
+    const shared = sharedOperations((s, d, o) => (built++, operationFromDocument(s, d, o)));
+    const first = shared(schema, asExecutor(), { validate: false });
+    // Identity by ===: vitest's toBe compares unequal objects deeply, and an Operation holds its whole schema.
+    const again = [
+      // The same operation node with its fragment parsed again (another document): other definitions.
+      shared(schema, asExecutor([operationNode, ...parse(QUERY).definitions.slice(1)]), { validate: false }),
+      shared(buildSchema(SDL), asExecutor(), { validate: false }),
+      // Planning validates (and names the operation): never from the cache.
+      shared(schema, asExecutor(), { validate: true }),
+      shared(schema, asExecutor(), { operationName: 'Q', validate: false }),
+    ];
+    expect(again.map((op) => op === first)).toEqual([false, false, false, false]);
+    expect(built).toBe(5);
+  });
+
+  it('is what the gateway runs once Meshgate installs its result shaping', () => {
+    expect(installResultShaping()).toBe(true);
+    const fromIndex = () => operationFromDocument(schema, asExecutor(), { validate: false });
+    expect(fromIndex() === fromIndex()).toBe(true);
   });
 });
