@@ -102,7 +102,7 @@ export function chainedEventHash(chain: string, seq: number, prevHash: string, e
 
 /**
  * The canonical JSON of an event `normaliseEvent` returned, built by the native JSON.stringify
- * (a quarter of the append thread's time went to the recursive `canonicalJson`): the members in
+ * (the recursive `canonicalJson` was 15% of the append thread's time): the members in
  * sorted order, each a string, null, a finite number or an array of strings, and `fields`, whose
  * members normaliseField builds in sorted order. `fieldsJson` is `JSON.stringify(e.fields)`, which
  * the store also writes to its `fields` column.
