@@ -59,8 +59,9 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
   const failures = sumRecords(rows.map((r) => ({ ...r.failures }))) as unknown as Failures;
   const events = rows.every((r) => r.auditEvents !== undefined) ? sum(rows.map((r) => r.auditEvents!)) : undefined;
   const threads = rows.every((r) => r.gatewayThreadSeconds) ? sumRecords(rows.map((r) => ({ ...r.gatewayThreadSeconds! }))) : undefined;
-  // As gw ms/req (gw CPU% ÷ req/s): seconds over wall time, per response over measured time.
-  const msPerRequest = (seconds: number) => (wallSec > 0 && requests > 0 ? ((seconds / wallSec) * 1000 * durationSec) / requests : NaN);
+  const requestsPerSec = durationSec > 0 ? requests / durationSec : 0;
+  // As gw ms/req (gw CPU% ÷ req/s), unrounded.
+  const msPerRequest = (seconds: number) => (wallSec > 0 && requestsPerSec > 0 ? (1000 * seconds) / wallSec / requestsPerSec : NaN);
   return {
     gateway: first.gateway,
     workload: first.workload,
@@ -68,7 +69,7 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
     requests,
     sent,
     durationSec,
-    requestsPerSec: durationSec > 0 ? requests / durationSec : 0,
+    requestsPerSec,
     roundRequestsPerSec: rows.map((r) => r.requestsPerSec),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),

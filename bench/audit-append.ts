@@ -18,7 +18,8 @@ import type { AuditEvent } from '../gateway/audit/types';
 // The fields `SmallOrders` (bench/workloads.ts) reads, as its audit events list them.
 const COORDINATES = ['Query.orders', 'OrderConnection.nodes', 'Order.id', 'Order.orderDate', 'Order.total', 'Order.customer', 'Customer.companyName', 'Order.lines', 'OrderLine.quantity', 'OrderLine.product', 'Product.name', 'Product.unitPrice'];
 
-function smallEvent(i: number, entityKeys: number): AuditEvent {
+/** Event `i`: `SmallOrders`' fields, plus a personal field read from `entityKeys` customers when that is above 0. */
+function benchEvent(i: number, entityKeys: number): AuditEvent {
   const personal = entityKeys > 0 ? [{ coordinate: 'Customer.contactName', classification: { level: 'CONFIDENTIAL', category: 'CONTACT' }, decision: 'allowed', values: entityKeys, entityKeys: Array.from({ length: entityKeys }, (_, k) => `C${String((i * 7 + k) % 100_000).padStart(6, '0')}`) }] : [];
   return {
     id: auditEventId(),
@@ -55,7 +56,7 @@ async function main() {
     await store.close();
     const conn = openAppendConnection(file);
     let n = 0;
-    const batchesOf = (count: number) => Array.from({ length: count }, () => Array.from({ length: batchSize }, () => smallEvent(n++, entityKeys)));
+    const batchesOf = (count: number) => Array.from({ length: count }, () => Array.from({ length: batchSize }, () => benchEvent(n++, entityKeys)));
     for (const batch of batchesOf(batches)) appendInTransaction(conn, 'bench', distinctNormalised(batch));
     const measured = batchesOf(batches);
     const cpu = process.cpuUsage();
