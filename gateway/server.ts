@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway } from '@apollo/gateway';
 import { isUnexpectedError, maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
 import { GraphQLError } from 'graphql';
+import { useNodeCryptoForApolloHashes } from '../shared/apollo-hash';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
@@ -71,6 +72,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const logger = options.logger ?? createLogger('gateway');
   installResultShaping(logger);
+  useNodeCryptoForApolloHashes();
   const routed = (sdl: string) => subgraphsOfSupergraph(sdl).map((s) => ({ ...s, url: options.routingUrls?.[s.name] ?? s.url }));
   const subgraphs = routed(options.supergraphSdl);
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));

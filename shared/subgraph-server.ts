@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Database } from './db';
 import { typeDefsOf, type Domain, type DomainContext } from './domain';
 import { maskUnexpectedError, MeshgateError } from './errors';
+import { useNodeCryptoForApolloHashes } from './apollo-hash';
 import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from './http';
 import { createLogger, type Logger } from './logger';
 import { ANONYMOUS, type Principal } from './principal';
@@ -83,6 +84,7 @@ export async function createSubgraphService(
   options: SubgraphServiceOptions = {},
 ): Promise<SubgraphService> {
   const { verify, principalOf } = requestVerifier(domain, logger, options);
+  useNodeCryptoForApolloHashes();
   const schema = buildSubgraphSchema({ typeDefs: typeDefsOf(domain), resolvers: domain.resolvers });
   const apollo = new ApolloServer<DomainContext<unknown>>({
     schema: domain.applyPolicy ? domain.applyPolicy(schema) : schema,
