@@ -116,6 +116,36 @@ describe("result shaping: the same as @apollo/gateway's computeResponse", () => 
   });
 });
 
+describe('result shaping: the objects it builds', () => {
+  // Response names that Object.prototype also has: with a prototype of Object's, reading
+  // `output[name]` would find the inherited member, and assigning `__proto__` would set the prototype.
+  const aliased = operationFromDocument(
+    schema,
+    parse('{ order { constructor: id __proto__: status toString: total hasOwnProperty: lines { valueOf: qty } } }'),
+    { validate: true },
+  );
+  const input = { order: { constructor: 'O1', __proto__: null, toString: 3.5, hasOwnProperty: [{ valueOf: 2 }] } };
+  // `__proto__` in an object literal sets the prototype; JSON.parse makes it an own key, as a subgraph's response would.
+  const parsedInput = () => JSON.parse(JSON.stringify(input).replace('"toString"', '"__proto__":"OPEN","toString"'));
+
+  it('keeps response names Object.prototype also has as own keys, as Apollo does', () => {
+    const ours = computeResponse({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
+    const theirs = apollo({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
+    expect(ours.errors).toEqual([]);
+    expect(JSON.stringify(ours.data)).toBe(JSON.stringify(theirs.data));
+    expect(JSON.stringify(ours.data)).toBe('{"order":{"constructor":"O1","__proto__":"OPEN","toString":3.5,"hasOwnProperty":[{"valueOf":2}]}}');
+  });
+
+  it('builds objects with nothing inherited', () => {
+    const { data } = computeResponse({ operation, variables: { withNote: true }, input: { orders: [order(1)], order: null, node: null, search: null, flag: false }, introspectionHandling });
+    const objects = [data!, (data as any).orders[0], (data as any).orders[0].lines[0].product];
+    for (const object of objects) {
+      expect('constructor' in object).toBe(false);
+      expect('toString' in object).toBe(false);
+    }
+  });
+});
+
 describe("the executor's Operation, kept per document (sharedOperations)", () => {
   const document = parse(QUERY);
   const [operationNode, ...fragments] = document.definitions;
