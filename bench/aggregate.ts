@@ -29,6 +29,8 @@ export interface Row {
   responseKB: number;
   /** CPU use per process over the measured runs, in % of one core. */
   cpuPercent: Record<string, number>;
+  /** Per process: ms per response its main thread spent waiting for a CPU (see `runQueueWaitSeconds`). */
+  runQueueWaitMsPerRequest: Record<string, number>;
   /** The gateway's CPU ms per response by thread (see `threadCpuSeconds`); absent without /proc. */
   gatewayCpuMsByThread?: ThreadCpuSeconds;
   failures: Failures;
@@ -55,6 +57,7 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
   const latencies = mergedLatencies(rows.map((r) => r.latencies));
   const sql = sumRecords(rows.map((r) => r.sqlStatements));
   const cpu = sumRecords(rows.map((r) => r.cpuSeconds));
+  const waited = sumRecords(rows.map((r) => r.runQueueWaitSeconds));
   const peaks = rows.flatMap((r) => (r.peakRssMB === undefined ? [] : [r.peakRssMB]));
   const failures = sumRecords(rows.map((r) => ({ ...r.failures }))) as unknown as Failures;
   const events = rows.every((r) => r.auditEvents !== undefined) ? sum(rows.map((r) => r.auditEvents!)) : undefined;
@@ -79,6 +82,7 @@ function combine(rows: RoundRow[], responseKB: number): Omit<Row, 'vsBare'> {
     sqlPerRequestBySubgraph: Object.fromEntries(Object.entries(sql).map(([k, v]) => [k, sent > 0 ? v / sent : 0])),
     responseKB,
     cpuPercent: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, wallSec > 0 ? Math.round((100 * v) / wallSec) : 0])),
+    runQueueWaitMsPerRequest: Object.fromEntries(Object.entries(waited).map(([k, v]) => [k, msPerRequest(v)])),
     ...(threads && { gatewayCpuMsByThread: { eventLoop: msPerRequest(threads.eventLoop), auditThread: msPerRequest(threads.auditThread), helpers: msPerRequest(threads.helpers) } }),
     failures,
     ...(events !== undefined && { audit: { events, requests: sent, met: events === sent } }),

@@ -95,6 +95,22 @@ export function threadCpuSeconds(pid: number): ThreadCpuSeconds | undefined {
   return { eventLoop: seconds(eventLoop), auditThread: seconds(auditThread), helpers: seconds(Math.max(0, total - eventLoop - auditThread)) };
 }
 
+/**
+ * Seconds a process's main thread (for Node, its event loop) has spent runnable but waiting for a
+ * CPU, from /proc/PID/schedstat: how much of its latency is queueing behind other processes on its
+ * core rather than its own work. Undefined without /proc or schedstats.
+ */
+export function runQueueWaitSeconds(pid: number | 'self'): number | undefined {
+  let schedstat: string;
+  try {
+    schedstat = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const waitedNs = Number(schedstat.split(' ')[1]);
+  return Number.isFinite(waitedNs) ? waitedNs / 1e9 : undefined;
+}
+
 export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;

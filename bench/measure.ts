@@ -30,6 +30,8 @@ export interface RoundRow {
   sqlStatements: Record<string, number>;
   /** CPU seconds per process during the run. */
   cpuSeconds: Record<string, number>;
+  /** Seconds each process's main thread waited for a CPU during the run. */
+  runQueueWaitSeconds: Record<string, number>;
   /** The gateway under load's CPU seconds during the run, by thread (without /proc: absent). */
   gatewayThreadSeconds?: ThreadCpuSeconds;
   /** Highest VmRSS of the gateway process sampled during the run. */
@@ -89,6 +91,7 @@ export async function measureRow(
   const sqlBefore = await mesh.settle(gateway);
   const eventsBefore = audited ? (await mesh.auditStats(true)).events : 0;
   const cpuBefore = mesh.cpuSeconds();
+  const waitBefore = mesh.runQueueWait();
   const threadsBefore = threadCpuSeconds(service.pid);
   const rss = sampleRss(service.pid);
   const wallStart = performance.now();
@@ -96,6 +99,7 @@ export async function measureRow(
   const wallSec = (performance.now() - wallStart) / 1000;
   const peakRssMB = rss.stop();
   const cpuAfter = mesh.cpuSeconds();
+  const waitAfter = mesh.runQueueWait();
   const threadsAfter = threadCpuSeconds(service.pid);
   const sqlAfter = await mesh.settle(gateway);
   const eventsAfter = audited ? await eventsOnceAudited(mesh, eventsBefore + result.sent) : 0;
@@ -112,6 +116,7 @@ export async function measureRow(
     requestsPerSec: result.requestsPerSec,
     sqlStatements: difference(sqlAfter, sqlBefore),
     cpuSeconds: difference(cpuAfter, cpuBefore),
+    runQueueWaitSeconds: difference(waitAfter, waitBefore),
     ...(threadsBefore && threadsAfter && { gatewayThreadSeconds: threadDifference(threadsAfter, threadsBefore) }),
     ...(peakRssMB !== undefined && { peakRssMB }),
     failures: result.failures,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { acceptSecurityFeatures } from '../gateway/authorization/requirements';
 import { composeSupergraph, formatProblems, loadSubgraphSchemas } from '../gateway/compose';
 import { domains } from '../subgraphs';
-import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, SHARED_CPU, type Placement } from './cpus';
+import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, runQueueWaitSeconds, SHARED_CPU, type Placement } from './cpus';
 import type { BenchAuditStats } from './gateway-process';
 import { childEnv, startService, type ServiceProcess } from './mesh-process';
 import { issueTokens, type TokenIssuer } from './tokens';
@@ -36,6 +36,8 @@ export interface Mesh {
   settle(gateway: GatewayName): Promise<Record<string, number>>;
   /** CPU seconds used so far per process (each gateway, each subgraph, `load-generator`); only this process without /proc. */
   cpuSeconds(): Record<string, number>;
+  /** Seconds each process's main thread has waited for a CPU so far (see `runQueueWaitSeconds`); empty without /proc. */
+  runQueueWait(): Record<string, number>;
   /** Throws, with their last output, if any service has exited. */
   assertAlive(during: string): void;
   stop(): Promise<void>;
@@ -182,6 +184,14 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       for (const s of all) {
         const seconds = cpuSeconds(s.pid);
         if (seconds !== undefined) snapshot[s.name] = seconds;
+      }
+      return snapshot;
+    },
+    runQueueWait() {
+      const snapshot: Record<string, number> = {};
+      for (const [name, pid] of [[LOAD_GENERATOR, 'self'] as const, ...all.map((s) => [s.name, s.pid] as const)]) {
+        const seconds = runQueueWaitSeconds(pid);
+        if (seconds !== undefined) snapshot[name] = seconds;
       }
       return snapshot;
     },

@@ -46,6 +46,24 @@ export function gatewayCpuMsPerRequest(r: Row): number {
   return percent === undefined || r.requestsPerSec === 0 ? NaN : (percent * 10) / r.requestsPerSec;
 }
 
+/**
+ * Where a row's latency queued for a CPU, in ms per response: the gateway's event loop, the
+ * subgraphs' main threads (next to the subgraphs' CPU per response, all threads) and the load
+ * generator. Subgraphs that wait as long as they work are what a saturated CPU0 looks like even
+ * when no single process reaches `SATURATED_PERCENT`.
+ */
+export function runQueueWait(r: Row): { gateway: number; subgraphCpu: number; subgraphs: number; loadGenerator: number } {
+  const isSubgraph = (name: string) => name !== LOAD_GENERATOR && !(GATEWAYS as readonly string[]).includes(name);
+  const waited = Object.entries(r.runQueueWaitMsPerRequest);
+  const subgraphPercent = Object.entries(r.cpuPercent).reduce((total, [name, p]) => total + (isSubgraph(name) ? p : 0), 0);
+  return {
+    gateway: r.runQueueWaitMsPerRequest[r.gateway] ?? NaN,
+    subgraphCpu: r.requestsPerSec > 0 ? (subgraphPercent * 10) / r.requestsPerSec : NaN,
+    subgraphs: waited.length ? waited.reduce((total, [name, ms]) => total + (isSubgraph(name) ? ms : 0), 0) : NaN,
+    loadGenerator: r.runQueueWaitMsPerRequest[LOAD_GENERATOR] ?? NaN,
+  };
+}
+
 /** What the audit step costs, per workload: governed ÷ unaudited requests/s, and events the store gained per measured second. */
 export function auditCost(report: Pick<Report, 'rows'>): { workload: string; throughputOnOff: number; eventsPerSec: number }[] {
   return report.rows
@@ -108,6 +126,23 @@ export function formatReport(report: Report): string {
         ),
       ]
     : [];
+  const queued = report.rows.filter((r) => Object.keys(r.runQueueWaitMsPerRequest).length);
+  const queueing = queued.length
+    ? [
+        '',
+        'ms/req waiting for a CPU (runnable, not running): the gateway\'s event loop; the subgraphs\' main threads, next to their CPU ms/req; the load generator',
+        table(
+          [
+            ['workload', 'gateway', 'gw loop waited', 'subgraphs CPU', 'subgraphs waited', 'load gen waited'],
+            ...queued.map((r, i) => {
+              const q = runQueueWait(r);
+              return [i === 0 || queued[i - 1].workload !== r.workload ? r.workload : '', r.gateway, fixed(q.gateway, 2), fixed(q.subgraphCpu, 2), fixed(q.subgraphs, 2), fixed(q.loadGenerator, 2)];
+            }),
+          ],
+          (i) => i > 1,
+        ),
+      ]
+    : [];
   const equal = report.equalLoad;
   const equalLoad = equal?.rows.length
     ? [
@@ -131,6 +166,7 @@ export function formatReport(report: Report): string {
     '',
     table(rows, (i) => !leftAligned.has(i)),
     ...threads,
+    ...queueing,
     ...equalLoad,
     ...soak,
     '',

@@ -50,8 +50,14 @@ describe('npm run bench', () => {
         for (const ms of [t.eventLoop, t.auditThread, t.helpers]) expect(ms, id).toBeGreaterThanOrEqual(0);
         if (r.gateway !== GOVERNED) expect(t.auditThread, id).toBe(0);
       }
+      // Run-queue waits per process: the gateway under load, every subgraph and the load generator.
+      if (fs.existsSync('/proc/self/schedstat')) {
+        expect(Object.keys(r.runQueueWaitMsPerRequest).sort(), id).toEqual([...GATEWAYS, ...Object.keys(r.sqlPerRequestBySubgraph), 'load-generator'].sort());
+        for (const ms of Object.values(r.runQueueWaitMsPerRequest)) expect(ms, id).toBeGreaterThanOrEqual(0);
+      }
     }
     if (fs.existsSync('/proc/self/task')) expect(stdout).toMatch(/^gw ms\/req by thread: the event loop, the audit append thread, the rest/m);
+    if (fs.existsSync('/proc/self/schedstat')) expect(stdout).toMatch(/^ms\/req waiting for a CPU \(runnable, not running\)/m);
 
     // Latency at equal load: bare and governed at half bare's req/s, open loop, every workload.
     expect(report.equalLoad).toMatchObject({ share: 0.5, rounds: 2 });

@@ -1,7 +1,8 @@
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { threadCpuSeconds } from '../../bench/cpus';
+import { runQueueWaitSeconds, threadCpuSeconds } from '../../bench/cpus';
 import { APPEND_THREAD_NICE } from '../../gateway/audit/sqlite-append-thread';
 
 const noProc = fs.existsSync('/proc/self/task') ? undefined : 'no /proc (not Linux)';
@@ -54,5 +55,28 @@ describe.skipIf(noProc)('threadCpuSeconds (bench/cpus.ts)', () => {
     spin(0.2);
     const afterLoop = threadCpuSeconds(process.pid)!;
     expect(afterLoop.eventLoop - withAudit.eventLoop).toBeGreaterThanOrEqual(0.19);
+  });
+});
+
+const noSchedstat = noProc ?? (fs.existsSync('/proc/self/schedstat') ? undefined : 'no /proc/PID/schedstat (kernel without schedstats)');
+const noTaskset = noSchedstat ?? (spawnSync('taskset', ['-c', '0', 'true']).status === 0 ? undefined : 'no taskset (util-linux) to share one CPU');
+if (noTaskset) console.warn(`bench run-queue test skipped: ${noTaskset}`);
+
+describe.skipIf(noTaskset)('runQueueWaitSeconds (bench/cpus.ts)', () => {
+  it('counts the time two spinners pinned to one CPU wait for it', async () => {
+    const spinners = [0, 1].map(() => spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;);'], { stdio: 'ignore' }));
+    try {
+      // taskset execs node in place: the pid is the spinner's.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = spinners.map((s) => runQueueWaitSeconds(s.pid!)!);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const waited = spinners.map((s, i) => runQueueWaitSeconds(s.pid!)! - before[i]);
+      // One CPU for two: each runs about half the time and waits the other half (more if CPU 0 is busy).
+      for (const seconds of waited) expect(seconds).toBeGreaterThan(0.15);
+      expect(runQueueWaitSeconds('self')).toBeGreaterThanOrEqual(0);
+      expect(runQueueWaitSeconds(2 ** 22 + 1)).toBeUndefined();
+    } finally {
+      for (const s of spinners) s.kill('SIGKILL');
+    }
   });
 });
