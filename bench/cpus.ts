@@ -40,14 +40,19 @@ export function pin(placement: Placement, pid: number, cpu: number): void {
 
 let ticksPerSecond: number | undefined;
 
-/** CPU clock ticks (user + system) and nice value from a `/proc/…/stat` file; undefined if it cannot be read. */
-function readStat(file: string): { ticks: number; nice: number } | undefined {
-  let stat: string;
+/** A `/proc` file's text; undefined without /proc, or once the process or thread has ended. */
+function readProcFile(file: string): string | undefined {
   try {
-    stat = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** CPU clock ticks (user + system) and nice value from a `/proc/…/stat` file; undefined if it cannot be read. */
+function readStat(file: string): { ticks: number; nice: number } | undefined {
+  const stat = readProcFile(file);
+  if (stat === undefined) return undefined;
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   // Fields after the command name, which is in parentheses and may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -101,13 +106,7 @@ export function threadCpuSeconds(pid: number): ThreadCpuSeconds | undefined {
  * core rather than its own work. Undefined without /proc or schedstats.
  */
 export function runQueueWaitSeconds(pid: number | 'self'): number | undefined {
-  let schedstat: string;
-  try {
-    schedstat = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const waitedNs = Number(schedstat.split(' ')[1]);
+  const waitedNs = Number(readProcFile(`/proc/${pid}/schedstat`)?.split(' ')[1]);
   return Number.isFinite(waitedNs) ? waitedNs / 1e9 : undefined;
 }
 

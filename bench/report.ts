@@ -42,7 +42,11 @@ export function summaryLine(report: Pick<Report, 'rows'>): string {
  * gateway, bounds throughput (then req/s hardly differs between gateways, but this does).
  */
 export function gatewayCpuMsPerRequest(r: Row): number {
-  const percent = r.cpuPercent[r.gateway];
+  return cpuMsPerRequest(r, r.cpuPercent[r.gateway]);
+}
+
+/** A share of one core (%) during a row as CPU ms per response. */
+function cpuMsPerRequest(r: Row, percent: number | undefined): number {
   return percent === undefined || r.requestsPerSec === 0 ? NaN : (percent * 10) / r.requestsPerSec;
 }
 
@@ -58,7 +62,7 @@ export function runQueueWait(r: Row): { gateway: number; subgraphCpu: number; su
   const subgraphPercent = Object.entries(r.cpuPercent).reduce((total, [name, p]) => total + (isSubgraph(name) ? p : 0), 0);
   return {
     gateway: r.runQueueWaitMsPerRequest[r.gateway] ?? NaN,
-    subgraphCpu: r.requestsPerSec > 0 ? (subgraphPercent * 10) / r.requestsPerSec : NaN,
+    subgraphCpu: cpuMsPerRequest(r, subgraphPercent),
     subgraphs: waited.length ? waited.reduce((total, [name, ms]) => total + (isSubgraph(name) ? ms : 0), 0) : NaN,
     loadGenerator: r.runQueueWaitMsPerRequest[LOAD_GENERATOR] ?? NaN,
   };
