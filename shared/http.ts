@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import type { DirectAnswer } from './validated-queries';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -86,6 +87,11 @@ export interface GraphqlRouteOptions<C> {
    * executes it; a refusal is answered as is. Runs before `context`.
    */
   verify?: (req: IncomingMessage, rawBody: Buffer) => RequestRefusal | undefined | Promise<RequestRefusal | undefined>;
+  /**
+   * Answers a request without Apollo Server when it can (a subgraph's repeat queries: see
+   * validated-queries.ts); undefined hands it to Apollo. Runs after `verify` and the body checks.
+   */
+  answerDirectly?: (req: IncomingMessage, body: unknown, context: () => Promise<C>) => Promise<DirectAnswer | undefined>;
 }
 
 /**
@@ -120,6 +126,13 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
     } catch (err) {
       if (err instanceof HttpError) return await refuse(req, res, err);
       throw err;
+    }
+    const direct = await options.answerDirectly?.(req, body, () => options.context(req));
+    if (direct) {
+      res.setHeader('content-type', direct.contentType);
+      res.statusCode = direct.status;
+      res.end(direct.body);
+      return;
     }
     const queryStart = url.indexOf('?');
     const response = await server.executeHTTPGraphQLRequest({

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './logger';
 import { ANONYMOUS, type Principal } from './principal';
 import { assertUsableSecret, createReplayCache, subgraphSecretFromEnv, verifySubgraphRequest } from './signing';
 import { newestDataAt } from './freshness';
+import { ValidatedQueries } from './validated-queries';
 
 export interface SubgraphService {
   domain: Domain;
@@ -85,12 +86,19 @@ export async function createSubgraphService(
 ): Promise<SubgraphService> {
   const { verify, principalOf } = requestVerifier(domain, logger, options);
   useNodeCryptoForApolloHashes();
-  const schema = buildSubgraphSchema({ typeDefs: typeDefsOf(domain), resolvers: domain.resolvers });
+  const subgraphSchema = buildSubgraphSchema({ typeDefs: typeDefsOf(domain), resolvers: domain.resolvers });
+  const schema = domain.applyPolicy ? domain.applyPolicy(subgraphSchema) : subgraphSchema;
+  const validatedQueries = new ValidatedQueries<DomainContext<unknown>>(schema);
   const apollo = new ApolloServer<DomainContext<unknown>>({
-    schema: domain.applyPolicy ? domain.applyPolicy(schema) : schema,
+    schema,
     // No inline traces: nothing of ours reports usage to Apollo's cloud. No cache control: nothing
     // sets cache hints, and its per-field hook makes Apollo wrap every resolver (~10% of a heavy query).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      validatedQueries.plugin(),
+    ],
     formatError: maskUnexpectedError(logger),
     // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
     stopOnTerminationSignals: false,
@@ -100,7 +108,11 @@ export async function createSubgraphService(
 
   const httpServer = createHttpServer(
     {
-      '/graphql': graphqlRoute(apollo, { verify, context: async (req) => ({ db, loaders: domain.createLoaders(db), principal: principalOf(req) }) }),
+      '/graphql': graphqlRoute(apollo, {
+        verify,
+        context: async (req) => ({ db, loaders: domain.createLoaders(db), principal: principalOf(req) }),
+        answerDirectly: (req, body, context) => validatedQueries.answer(req, body, context),
+      }),
       '/health': async (_req, res) => {
         try {
           await db.knex.raw('select 1');
@@ -120,7 +132,7 @@ export async function createSubgraphService(
           sendJson(res, 503, { domain: domain.name, newestDataAt: null, reason: 'database unreachable' });
         }
       },
-      '/stats': (_req, res) => sendJson(res, 200, { domain: domain.name, sqlStatements: db.statements() }),
+      '/stats': (_req, res) => sendJson(res, 200, { domain: domain.name, sqlStatements: db.statements(), answeredWithoutApollo: validatedQueries.answered }),
     },
     (err) => logger.error({ err }, 'request failed'),
   );

@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { execute, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+
+/** Query texts kept, least recently used dropped first: a subgraph serves the gateway's few plans. */
+export const VALIDATED_QUERIES_KEPT = 1_000;
+
+interface ValidatedQuery {
+  document: DocumentNode;
+  /** The document's one operation's name, if it has one. */
+  operationName: string | undefined;
+}
+
+/** A complete answer to send as is. */
+export interface DirectAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** What Apollo Server answers these `accept` headers with (`MEDIA_TYPES.APPLICATION_JSON`); any other goes to its negotiation. */
+const APOLLO_JSON = 'application/json; charset=utf-8';
+const JSON_ACCEPTED = new Set([undefined, '', '*/*', 'application/json']);
+const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
+
+/**
+ * Answers a subgraph's repeat queries without Apollo Server's request pipeline. A subgraph is
+ * asked the same few query texts over and over (the gateway's plans); Apollo parses nothing
+ * again for them but still costs about 80 µs per call around graphql-js `execute` (a fifth of a
+ * `small` sales call). Only a query Apollo Server itself has parsed, validated and resolved
+ * before is answered here, and only when the answer has no errors: everything else (first
+ * sight, GET, `extensions`, an `accept` header, errors of any kind) is Apollo's, so its error
+ * codes, statuses, formatting and logging stay the only ones.
+ */
+export class ValidatedQueries<C extends BaseContext> {
+  private readonly kept = new Map<string, ValidatedQuery>();
+  /** Requests answered here since start (the `/stats` of a subgraph). */
+  answered = 0;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly maxKept = VALIDATED_QUERIES_KEPT,
+  ) {}
+
+  /** Records every query operation Apollo Server has validated and resolved. */
+  plugin(): ApolloServerPlugin<C> {
+    return {
+      requestDidStart: async () => ({
+        didResolveOperation: async ({ source, document, operation }) => {
+          const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+          if (operation?.operation !== 'query' || operations.length !== 1) return;
+          if (this.kept.size >= this.maxKept && !this.kept.has(source)) this.kept.delete(this.kept.keys().next().value!);
+          this.kept.set(source, { document, operationName: operation.name?.value });
+        },
+      }),
+    };
+  }
+
+  /** Query texts kept now. */
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /**
+   * The answer to a POST body holding only `query`, `variables` and `operationName`, for a query
+   * already validated, when it executes without errors; otherwise undefined, and Apollo Server
+   * answers (executing again: subgraphs serve no mutations, so a query has no effect to repeat).
+   */
+  async answer(req: IncomingMessage, body: unknown, context: () => Promise<C>): Promise<DirectAnswer | undefined> {
+    if (req.method !== 'POST' || !JSON_ACCEPTED.has(req.headers.accept) || !isPlainObject(body)) return undefined;
+    for (const key in body) if (!REQUEST_KEYS.has(key)) return undefined;
+    const { query, variables, operationName } = body;
+    if (typeof query !== 'string' || (variables != null && !isPlainObject(variables))) return undefined;
+    const validated = this.kept.get(query);
+    if (!validated || (operationName != null && operationName !== validated.operationName)) return undefined;
+    // Most recently used last: the first key is the one to drop.
+    this.kept.delete(query);
+    this.kept.set(query, validated);
+    let contextValue: C;
+    try {
+      contextValue = await context();
+    } catch {
+      // A refused context is Apollo's to format and answer: it calls `context` again.
+      return undefined;
+    }
+    const result = await execute({ schema: this.schema, document: validated.document, contextValue, variableValues: variables });
+    if (result.errors !== undefined || result.data == null) return undefined;
+    this.answered++;
+    // Apollo's own serialisation: `prettyJSONStringify` of `{ errors, data, extensions }`.
+    return { status: 200, contentType: APOLLO_JSON, body: `${JSON.stringify({ data: result.data })}\n` };
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
