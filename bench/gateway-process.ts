@@ -12,6 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { auditStoreConfigFromEnv, lazyAuditStore } from '../gateway/audit/store';
 import { createAuditWriter, type AuditWriter } from '../gateway/audit/writer';
+import { limitHeapGrowth } from '../gateway/heap-growth';
 import { createPipeline } from '../gateway/pipeline';
 import { createGateway } from '../gateway/server';
 import { createLogger } from '../shared/logger';
@@ -47,6 +48,8 @@ function serveAuditStats(writer: AuditWriter, store: ReturnType<typeof lazyAudit
 }
 
 async function main(): Promise<void> {
+  // As `meshgate gateway` runs (MESHGATE_HEAP_GROWTH_PERCENT, default 100); bare keeps V8's defaults.
+  limitHeapGrowth();
   const logger = createLogger('gateway');
   const supergraphSdl = fs.readFileSync(process.env.BENCH_SUPERGRAPH_FILE ?? '', 'utf8');
   const governance = process.env.BENCH_GOVERNANCE;

@@ -3,6 +3,7 @@ import { composeFromConfig, descriptorOf, formatProblems } from '../../gateway/c
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { checkSupergraphClassification } from '../../gateway/governance/supergraph-check';
 import { probeSubgraphs } from '../../gateway/health';
+import { limitHeapGrowth } from '../../gateway/heap-growth';
 import { auditApi, type AuditApiFactory } from '../../gateway/audit/api';
 import { auditSettings } from '../../gateway/audit/settings';
 import { lazyAuditStore } from '../../gateway/audit/store';
@@ -155,6 +156,7 @@ export async function stopGateway(gateway: Pick<MeshgateGateway, 'stop'>, closeA
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { supergraph: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'gateway');
+  limitHeapGrowth();
   // Before anything is built: the gateway's spans need the tracer provider (off unless OTEL_* ask).
   startTracing();
   const setup = await setUpGateway(values);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { dataDirOf, ensureDevSecrets } from '../../gateway/auth/dev-secrets';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
+import { limitHeapGrowth } from '../../gateway/heap-growth';
 import { MeshgateError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
 import { domainNamed } from '../../subgraphs';
@@ -83,6 +84,8 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig(values.config ?? DEFAULT_CONFIG_FILE);
   const scale = numberFlag(values.scale, 'scale', numberFlag(process.env.MESHGATE_SCALE, 'scale', 1));
   const port = portFlag(values.port ?? process.env.PORT, 4000);
+  // This process serves the gateway; the subgraphs run in children, with V8's own heap policy.
+  limitHeapGrowth();
   // Development secrets (tokens, gateway→subgraph signing) live in the git-ignored data folder;
   // production brings its own through the environment and a JWKS.
   if (process.env.NODE_ENV !== 'production') {
