@@ -109,7 +109,7 @@ export function formatReport(report: Report): string {
     ? [
         '',
         `soak: ${report.soak.workload} via governed for ${fixed(report.soak.durationSec, 0)} s: ${fixed(report.soak.requestsPerSec, 0)} req/s, p99 ${fixed(report.soak.p99Ms, 1)} ms, ` +
-          `RSS ${fixed(report.soak.rssFirstMB, 0)} MB at ${fixed(report.soak.durationSec / 5, 0)} s → ${fixed(report.soak.rssLastMB, 0)} MB at ${fixed(report.soak.durationSec, 0)} s, audit ${report.soak.audit.events}/${report.soak.audit.requests}, failed ${failedResponses(report.soak.failures)}`,
+          `RSS ${fixed(report.soak.rssFirstMB, 0)} MB over the first ${fixed(report.soak.durationSec / 5, 0)} s → ${fixed(report.soak.rssLastMB, 0)} MB over the last (means; peaks ${fixed(report.soak.rssFirstPeakMB, 0)} → ${fixed(report.soak.rssLastPeakMB, 0)} MB), audit ${report.soak.audit.events}/${report.soak.audit.requests}, failed ${failedResponses(report.soak.failures)}`,
       ]
     : [];
   const check = report.auditCheck;

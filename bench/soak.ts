@@ -1,5 +1,5 @@
 import { requestsFor, runLoad, type Failures } from './load';
-import { residentMB } from './memory';
+import { rssGrowth, sampleRss } from './memory';
 import type { Mesh } from './mesh';
 import { GOVERNED, type Workload } from './workloads';
 
@@ -8,19 +8,25 @@ export interface SoakResult {
   durationSec: number;
   requestsPerSec: number;
   p99Ms: number;
-  /** Governed gateway VmRSS after the first fifth of the run (minute 1 of the default 5) and at its end. */
+  /** Governed gateway VmRSS, the mean of 1-s readings over the first fifth of the run (minute 1 of the default 5) and over the last fifth (minute 5). */
   rssFirstMB?: number;
   rssLastMB?: number;
+  /** The highest reading in each of those windows. */
+  rssFirstPeakMB?: number;
+  rssLastPeakMB?: number;
   /** rssLast ÷ rssFirst − 1. */
   growth?: number;
   failures: Failures;
   audit: { events: number; requests: number; met: boolean };
 }
 
+/** The soak reads the gateway's RSS this often. */
+const SOAK_RSS_EVERY_MS = 1_000;
+
 /**
- * Loads the governed gateway alone for `seconds` (default run: 300) and reads its RSS at one
- * fifth of the run and at the end: growth past the first minute points at a leak (caches
- * without bounds, audit queue, per-request listeners), not at warm-up.
+ * Loads the governed gateway alone for `seconds` (default run: 300) and compares its RSS over
+ * the first fifth of the run with the last fifth (see `rssGrowth`): growth past the first minute
+ * points at a leak (caches without bounds, audit queue, per-request listeners), not at warm-up.
  */
 export async function runSoak(
   mesh: Mesh,
@@ -30,8 +36,7 @@ export async function runSoak(
 ): Promise<SoakResult> {
   const service = mesh.gateways[GOVERNED];
   const eventsBefore = (await mesh.auditStats(true)).events;
-  let rssFirstMB: number | undefined;
-  const firstReading = setTimeout(() => (rssFirstMB = residentMB(service.pid)), (settings.seconds * 1000) / 5);
+  const rss = sampleRss(service.pid, SOAK_RSS_EVERY_MS);
   const result = await runLoad({
     url: service.url,
     requests: requestsFor(workload, mesh.tokens.headersOf),
@@ -39,8 +44,9 @@ export async function runSoak(
     durationSec: settings.seconds,
     maxRequests: Number.MAX_SAFE_INTEGER,
     signal: settings.signal,
-  }).finally(() => clearTimeout(firstReading));
-  const rssLastMB = residentMB(service.pid);
+  }).finally(() => rss.stop());
+  const durationMs = result.durationSec * 1000;
+  const memory = rssGrowth(rss.samples(), durationMs, durationMs / 5);
   onGoverned(result.sent);
   await mesh.settle(GOVERNED);
   const events = (await mesh.auditStats(true)).events - eventsBefore;
@@ -50,9 +56,13 @@ export async function runSoak(
     durationSec: result.durationSec,
     requestsPerSec: result.requestsPerSec,
     p99Ms: result.p99Ms,
-    ...(rssFirstMB !== undefined && { rssFirstMB }),
-    ...(rssLastMB !== undefined && { rssLastMB }),
-    ...(rssFirstMB !== undefined && rssLastMB !== undefined && { growth: rssLastMB / rssFirstMB - 1 }),
+    ...(memory && {
+      rssFirstMB: memory.firstMB,
+      rssLastMB: memory.lastMB,
+      rssFirstPeakMB: memory.firstPeakMB,
+      rssLastPeakMB: memory.lastPeakMB,
+      growth: memory.growth,
+    }),
     failures: result.failures,
     audit: { events, requests: result.sent, met: events === result.sent },
   };
