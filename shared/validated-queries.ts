@@ -29,8 +29,8 @@ const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
  * again for them but still costs about 80 µs per call around graphql-js `execute` (a fifth of a
  * `small` sales call). Only a query Apollo Server itself has parsed, validated and resolved
  * before is answered here, and only when the answer has no errors: everything else (first
- * sight, GET, `extensions`, an `accept` header, errors of any kind) is Apollo's, so its error
- * codes, statuses, formatting and logging stay the only ones.
+ * sight, GET, `extensions`, an `accept` header other than JSON's, errors of any kind) is
+ * Apollo's, so its error codes, statuses, formatting and logging stay the only ones.
  */
 export class ValidatedQueries<C extends BaseContext> {
   private readonly kept = new Map<string, ValidatedQuery>();

@@ -12,10 +12,11 @@ describe('heap growth of a gateway process', () => {
     vi.unstubAllEnvs();
   });
 
-  it('reads MESHGATE_HEAP_GROWTH_PERCENT: 100 by default, 0 for V8 own policy, anything else refused', () => {
+  it('reads MESHGATE_HEAP_GROWTH_PERCENT: 0 (V8 own policy) by default, 10 to 400 to bound it, anything else refused', () => {
     expect(heapGrowthPercentFromEnv({})).toBe(DEFAULT_HEAP_GROWTH_PERCENT);
-    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(100);
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(0);
     expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '0' })).toBe(0);
+    expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '100' })).toBe(100);
     expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '50' })).toBe(50);
     for (const bad of ['abc', '5', '401', '1.5', '-100']) {
       expect(() => heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: bad })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
