@@ -1,4 +1,5 @@
 import type { Database as Sqlite } from 'better-sqlite3';
+import { LruMap } from './lru-map';
 
 // Every SQLite connection of ours is set up here: knex's pool (shared/db.ts) and the audit append
 // thread's own connection. No knex or pg import, so the thread loads only what it needs.
@@ -22,15 +23,10 @@ export function setUpSqliteConnection(conn: Sqlite): void {
  */
 function reusePreparedStatements(conn: Sqlite): void {
   const prepare = conn.prepare.bind(conn);
-  const kept = new Map<string, ReturnType<Sqlite['prepare']>>();
+  const kept = new LruMap<string, ReturnType<Sqlite['prepare']>>(PREPARED_STATEMENTS_KEPT);
   conn.prepare = ((sql: string) => {
     let statement = kept.get(sql);
-    if (statement) kept.delete(sql);
-    else {
-      statement = prepare(sql);
-      if (kept.size >= PREPARED_STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
-    }
-    kept.set(sql, statement);
+    if (!statement) kept.set(sql, (statement = prepare(sql)));
     return statement;
   }) as Sqlite['prepare'];
 }

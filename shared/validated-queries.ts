@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { execute, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { LruMap } from './lru-map';
 
 /** Query texts kept, least recently used dropped first: a subgraph serves the gateway's few plans. */
 export const VALIDATED_QUERIES_KEPT = 1_000;
@@ -33,14 +34,16 @@ const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
  * Apollo's, so its error codes, statuses, formatting and logging stay the only ones.
  */
 export class ValidatedQueries<C extends BaseContext> {
-  private readonly kept = new Map<string, ValidatedQuery>();
+  private readonly kept: LruMap<string, ValidatedQuery>;
   /** Requests answered here since start (the `/stats` of a subgraph). */
   answered = 0;
 
   constructor(
     private readonly schema: GraphQLSchema,
-    private readonly maxKept = VALIDATED_QUERIES_KEPT,
-  ) {}
+    maxKept = VALIDATED_QUERIES_KEPT,
+  ) {
+    this.kept = new LruMap(maxKept);
+  }
 
   /** Records every query operation Apollo Server has validated and resolved. */
   plugin(): ApolloServerPlugin<C> {
@@ -49,7 +52,6 @@ export class ValidatedQueries<C extends BaseContext> {
         didResolveOperation: async ({ source, document, operation }) => {
           const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
           if (operation?.operation !== 'query' || operations.length !== 1) return;
-          if (this.kept.size >= this.maxKept && !this.kept.has(source)) this.kept.delete(this.kept.keys().next().value!);
           this.kept.set(source, { document, operationName: operation.name?.value });
         },
       }),
@@ -73,9 +75,6 @@ export class ValidatedQueries<C extends BaseContext> {
     if (typeof query !== 'string' || (variables != null && !isPlainObject(variables))) return undefined;
     const validated = this.kept.get(query);
     if (!validated || (operationName != null && operationName !== validated.operationName)) return undefined;
-    // Most recently used last: the first key is the one to drop.
-    this.kept.delete(query);
-    this.kept.set(query, validated);
     let contextValue: C;
     try {
       contextValue = await context();

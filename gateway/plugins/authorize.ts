@@ -1,6 +1,7 @@
 import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
 import type { FieldRequirements, Policy } from '../../policies/types';
 import type { Logger } from '../../shared/logger';
+import { LruMap } from '../../shared/lru-map';
 import type { SupergraphCatalog } from '../authorization/catalog';
 import { planAuthorization, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
 import { walkOperation } from '../authorization/walk';
@@ -37,7 +38,7 @@ export interface AuthorizeState {
 /** One loaded supergraph's classifications and the plans built from them: never shared with another supergraph. */
 interface Generation {
   catalog: FieldCatalog;
-  plans: Map<string, AuthorizationPlan>;
+  plans: LruMap<string, AuthorizationPlan>;
 }
 
 /** Variables that @skip/@include read: they change which fields run, so they are part of the cache key. */
@@ -71,7 +72,7 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
     onSupergraph({ sdl, apiSchema }) {
       const supergraph = options.catalogOf(sdl);
       options.checkRequirements?.(supergraph.requirements);
-      latest = { catalog: supergraph.catalog, plans: new Map() };
+      latest = { catalog: supergraph.catalog, plans: new LruMap(cacheSize) };
       generations.set(apiSchema, latest);
     },
     apollo: {
@@ -92,16 +93,13 @@ export function useAuthorize(options: AuthorizeOptions): MeshgatePlugin {
             const decisive = options.policy.readsArguments ? variables : used.map((v) => variables[v]);
             const key = `${rc.queryHash}|${rc.operationName ?? ''}|${options.policy.principalKey(context.principal)}|${JSON.stringify(decisive)}`;
             let plan = plans.get(key);
-            if (plan) {
-              plans.delete(key); // refresh its place: the cache evicts the least recently used
-            } else {
+            if (!plan) {
               const fragments: Record<string, FragmentDefinitionNode> = {};
               for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
               const { fields } = walkOperation(rc.schema, operation, fragments, variables);
               plan = await planAuthorization(document, rc.queryHash, fields, context.principal, options.policy, catalog);
-              if (plans.size >= cacheSize) plans.delete(plans.keys().next().value!);
+              plans.set(key, plan);
             }
-            plans.set(key, plan);
             context.state.authorize = { plan, mode } satisfies AuthorizeState;
 
             if (plan.denied.length === 0) return;
