@@ -9,6 +9,8 @@ import { createLogger } from '../../shared/logger';
 // The subgraph call path as the gateway runs it: undici fetcher, deadline, Meshgate's own
 // `sendRequest` (without the node-fetch Request Apollo builds per call), against a real server.
 
+const CHUNKED_TEXT = 'é€😀 '.repeat(20_000);
+
 let server: http.Server;
 let base: string;
 const { fetcher, close } = createSubgraphFetcher();
@@ -25,6 +27,29 @@ beforeAll(async () => {
       } else if (req.url === '/fail') {
         res.writeHead(502, { 'content-type': 'text/plain' });
         res.end('bad gateway upstream');
+      } else if (req.url === '/early-hints') {
+        // A 1xx answer before the real one, and a header sent twice.
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' }, () => {
+          res.setHeader('x-twice', ['a', 'b']);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"data":{"ok":true}}');
+        });
+      } else if (req.url === '/chunked') {
+        // Multi-byte characters split across chunks: the body is decoded whole, not chunk by chunk.
+        const bytes = Buffer.from(JSON.stringify({ data: { text: CHUNKED_TEXT } }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        let at = 0;
+        const next = () => {
+          if (at >= bytes.length) return res.end();
+          res.write(bytes.subarray(at, (at += 7_777)), next);
+        };
+        next();
+      } else if (req.url === '/trickle') {
+        // Headers at once, then a byte now and then, never the end.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const drip = setInterval(() => res.write(' '), 20);
+        res.on('close', () => clearInterval(drip));
+        res.write('{"data":');
       } else if (req.url === '/text') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('not json');
@@ -115,5 +140,41 @@ describe('the deadline', () => {
     caller.abort(new Error('caller gave up'));
     await expect(pending).rejects.toThrow('caller gave up');
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('the undici fetcher', () => {
+  const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
+  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it('skips a 1xx answer, joins a repeated header and decodes a body split mid-character', async () => {
+    const hinted = await fetcher(`${base}/early-hints`, init);
+    expect(hinted.status).toBe(200);
+    expect(await hinted.json()).toEqual({ data: { ok: true } });
+    expect(hinted.headers.get('x-twice')).toBe('a, b');
+    const chunked = await fetcher(`${base}/chunked`, init);
+    expect((await chunked.json()).data.text).toBe(CHUNKED_TEXT);
+  });
+
+  it('keeps its own deadline over the whole exchange: a trickling body is cut off with a TimeoutError', async () => {
+    const started = performance.now();
+    await expect(withDeadline(fetcher, 150)(`${base}/trickle`, init)).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await expect(withDeadline(fetcher, 150)(`${base}/hang`, init)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('leaves no timer behind once a call settles, and honours the caller’s own signal', async () => {
+    const before = timeouts();
+    const timed = withDeadline(fetcher, 60_000);
+    await Promise.all(Array.from({ length: 20 }, () => timed(`${base}/ok`, { ...init, body: '{"query":"{ a }"}' })));
+    await Promise.all(Array.from({ length: 5 }, () => timed(`${base}/fail`, init)));
+    await Promise.all(Array.from({ length: 5 }, () => timed('http://127.0.0.1:1/', init).catch(() => undefined)));
+    expect(timeouts()).toBe(before);
+    const caller = new AbortController();
+    const pending = timed(`${base}/hang`, { ...init, signal: caller.signal });
+    caller.abort(new Error('caller gave up'));
+    await expect(pending).rejects.toThrow('caller gave up');
+    await expect(timed(`${base}/ok`, { ...init, signal: AbortSignal.abort(new Error('already gone')) })).rejects.toThrow('already gone');
+    expect(timeouts()).toBe(before);
   });
 });
