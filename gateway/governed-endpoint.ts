@@ -4,7 +4,7 @@ import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type G
 import type { FieldInfo, Policy } from '../policies/types';
 import type { Level } from '../shared/classification';
 import { MeshgateError } from '../shared/errors';
-import { HttpError, readBody, type RouteHandler } from '../shared/http';
+import { HttpError, NO_STORE, readBody, type RouteHandler } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { ANONYMOUS, isAnonymous } from '../shared/principal';
 import { auditEventId } from './audit/event-id';
@@ -230,7 +230,7 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
       options.logger?.error({ err, requestId: event.requestId }, `${options.name}: appending an event failed`);
     }
     const payload = JSON.stringify(body);
-    res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': context.requestId });
+    res.writeHead(status, { ...headers, ...NO_STORE, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': context.requestId });
     res.end(payload);
   };
 }

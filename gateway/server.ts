@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { isUnexpectedError, maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
 import { GraphQLError } from 'graphql';
 import { useNodeCryptoForApolloHashes } from '../shared/apollo-hash';
-import { closeServer, createHttpServer, graphqlRoute, listen, sendJson, type RequestRefusal } from '../shared/http';
+import { closeServer, createHttpServer, graphqlRoute, listen, NO_STORE, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
 import type { AuditApiFactory } from './audit/api';
@@ -171,6 +171,8 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
     gateway,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // Subgraph cache hints never reach the caller (it would pass `max-age=60, public` on): see NO_STORE.
+      ApolloServerPluginCacheControlDisabled(),
       supergraphListener,
       errorLog,
       ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
@@ -232,7 +234,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
-      '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal })),
+      '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal, responseHeaders: NO_STORE })),
       '/health': async (_req, res) => {
         const results = await probe();
         const ready = results.every((r) => r.up);

@@ -161,6 +161,8 @@ export function createSubgraphSource(options: SubgraphSourceOptions): SubgraphSo
   if (tracingEnabled()) fetcher = tracedFetcher(fetcher, name);
   const onJoin = options.onSharedFetch && (() => options.onSharedFetch!(name));
   const inflight = options.dedupeInflight === false ? undefined : new InflightFetches(onJoin);
-  if (!secret) return new SubgraphSource({ name, url, fetcher, logger, inflight });
-  return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger, inflight });
+  // Cache hints are the subgraph's view of its data, not of who may see the governed response (server.ts).
+  const honorSubgraphCacheControlHeader = false;
+  if (!secret) return new SubgraphSource({ name, url, fetcher, logger, inflight, honorSubgraphCacheControlHeader });
+  return new SignedSubgraphSource({ name, url, fetcher: signingFetcher(fetcher, secret), logger, inflight, honorSubgraphCacheControlHeader });
 }

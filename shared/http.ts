@@ -14,6 +14,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(payload);
 }
 
+/**
+ * For every answer that holds governed data (the gateway's `/graphql`, the auditor and catalog
+ * APIs), refusals included: it is what one caller may see after authorization, masking and row
+ * rules, so no shared cache (CDN, proxy) may keep it for another. The gateway also ignores
+ * subgraph cache hints: a subgraph's `public` says nothing about who may see the governed answer.
+ */
+export const NO_STORE: Readonly<Record<string, string>> = { 'cache-control': 'no-store' };
+
 /** A GraphQL-shaped error response for requests refused before GraphQL execution. */
 export function sendRequestError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
@@ -92,6 +100,8 @@ export interface GraphqlRouteOptions<C> {
    * validated-queries.ts); undefined hands it to Apollo. Runs after `verify` and the body checks.
    */
   answerDirectly?: (req: IncomingMessage, body: unknown, context: () => Promise<C>) => Promise<DirectAnswer | undefined>;
+  /** Set on every answer of the route, refusals included (the gateway's `cache-control: no-store`). */
+  responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -105,7 +115,9 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
     await options.onRefused?.(req, refusal);
     sendRequestError(res, refusal.status, refusal.code, refusal.message);
   };
+  const responseHeaders = Object.entries(options.responseHeaders ?? {});
   return async (req, res) => {
+    for (const [name, value] of responseHeaders) res.setHeader(name, value);
     let body: unknown;
     const url = req.url ?? '/';
     try {

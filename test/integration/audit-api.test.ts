@@ -44,7 +44,7 @@ async function headersFor(caller: Caller | null, extra: Record<string, string> =
 
 async function post(url: string, query: string, caller: Caller | null, variables?: Record<string, unknown>, extra?: Record<string, string>) {
   const res = await fetch(url, { method: 'POST', headers: await headersFor(caller, extra), body: JSON.stringify({ query, variables }) });
-  return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
+  return { status: res.status, cacheControl: res.headers.get('cache-control'), body: (await res.json()) as { data?: any; errors?: any[] } };
 }
 
 /** Coordinates a query selects, walked independently of the gateway's audit code. */
@@ -114,6 +114,8 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
     for (let i = 0; i < 2; i++) {
       const r = await post(`${url}/graphql`, ANALYST_QUERY, ANALYST);
       expect(r.status).toBe(200);
+      // Governed answers are one caller's: no shared cache may keep them (shared/http.ts NO_STORE).
+      expect(r.cacheControl).toBe('no-store');
       analystValues += r.body.data.customers.nodes.filter((n: any) => n.companyName !== null).length;
     }
     const s = await post(`${url}/graphql`, SUPPORT_QUERY, SUPPORT);
@@ -190,6 +192,8 @@ describe.each(dialects)('auditor API with the audit store on %s', (dialect: Dial
   it('refuses analysts and admins (403 FORBIDDEN) and anonymous callers (401 UNAUTHENTICATED)', async () => {
     const analyst = await audit('{ auditEvents { nodes { id } } }', ANALYST);
     expect(analyst.status).toBe(403);
+    expect(analyst.cacheControl).toBe('no-store');
+    expect((await audit('{ chainStatus { ok } }')).cacheControl).toBe('no-store');
     expect(analyst.body).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })] });
     const garbage = await audit('{ not graphql', ANALYST);
     expect(garbage.status).toBe(403);
