@@ -3,9 +3,9 @@ import { Agent, type Dispatcher } from 'undici';
 import { LruMap } from '../shared/lru-map';
 
 /**
- * A response's headers (lower-case names; repeated ones joined with ", "), read-only: the gateway
- * only reads `content-type` and `cache-control`. Building a WHATWG `Headers` per call validated
- * every name and value again, for nothing.
+ * A response's headers (lower-case names; repeated ones joined with ", "), read-only: Apollo's
+ * data source reads `content-type` (cache hints are ignored, see shared/http.ts `NO_STORE`).
+ * Building a WHATWG `Headers` per call validated every name and value again, for nothing.
  */
 class ResponseHeaders implements FetcherHeaders {
   private readonly map = new Map<string, string>();

@@ -145,8 +145,26 @@ export function applySalesPolicy(schema: GraphQLSchema): GraphQLSchema {
   const generated = rules.generate(schema) as Record<string, Record<string, unknown>>;
   const checked: IMiddlewareTypeMap = {};
   for (const [typeName, fields] of Object.entries(generated)) {
-    const kept = Object.entries(fields).filter(([fieldName]) => ruleOf(typeName, fieldName) !== allow);
+    const kept = Object.entries(fields)
+      .filter(([fieldName]) => ruleOf(typeName, fieldName) !== allow)
+      .map(([fieldName, middleware]) => [fieldName, ROW_RULES.has(ruleOf(typeName, fieldName)) ? skippedForAllRows(middleware) : middleware]);
     if (kept.length > 0) checked[typeName] = Object.fromEntries(kept) as IMiddlewareTypeMap[string];
   }
   return applyMiddleware(schema, checked, scoping);
+}
+
+/** The rules that only compare a row's customer with the principal's: true for every row when the principal is not scoped. */
+const ROW_RULES = new Set<unknown>([ownCustomer, ownOrder]);
+
+/**
+ * A row rule's shield middleware, skipped for a principal that reads every row (rowScope `all`):
+ * the rule would allow each field of each row, one async evaluation per field per object (900 for a
+ * 100-order query). A customer, or a context without a principal (which rowScope refuses), still
+ * goes through shield.
+ */
+function skippedForAllRows(middleware: unknown): unknown {
+  if (typeof middleware !== 'function') return middleware;
+  const shielded = middleware as (resolve: Resolve, parent: unknown, args: unknown, ctx: Ctx, info: GraphQLResolveInfo) => unknown;
+  return (resolve: Resolve, parent: unknown, args: unknown, ctx: Ctx, info: GraphQLResolveInfo) =>
+    ctx.principal !== undefined && rowScope(ctx.principal).all ? resolve(parent, args, ctx, info) : shielded(resolve, parent, args, ctx, info);
 }
