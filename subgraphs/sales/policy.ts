@@ -145,9 +145,11 @@ export function applySalesPolicy(schema: GraphQLSchema): GraphQLSchema {
   const generated = rules.generate(schema) as Record<string, Record<string, unknown>>;
   const checked: IMiddlewareTypeMap = {};
   for (const [typeName, fields] of Object.entries(generated)) {
-    const kept = Object.entries(fields)
-      .filter(([fieldName]) => ruleOf(typeName, fieldName) !== allow)
-      .map(([fieldName, middleware]) => [fieldName, ROW_RULES.has(ruleOf(typeName, fieldName)) ? skippedForAllRows(middleware) : middleware]);
+    const kept = Object.entries(fields).flatMap(([fieldName, middleware]) => {
+      const fieldRule = ruleOf(typeName, fieldName);
+      if (fieldRule === allow) return [];
+      return [[fieldName, ROW_RULES.has(fieldRule) ? skippedForAllRows(middleware) : middleware]];
+    });
     if (kept.length > 0) checked[typeName] = Object.fromEntries(kept) as IMiddlewareTypeMap[string];
   }
   return applyMiddleware(schema, checked, scoping);
