@@ -14,8 +14,18 @@ export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   nodes: T[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount?: number;
+  /** A count statement runs only if a query asks for it: resolvers give it as a function. */
+  totalCount?: number | (() => number | Promise<number>);
 }
+
+/**
+ * The resolvers of a connection type: `totalCount` called when asked. Every connection type
+ * lists them, because a function-valued property is only called by graphql-js's default
+ * resolver; compiled queries (validated-queries.ts) read properties.
+ */
+export const connectionResolvers = {
+  totalCount: ({ totalCount }: Pick<Connection<unknown>, 'totalCount'>) => (typeof totalCount === 'function' ? totalCount() : totalCount),
+};
 
 /** Validates `first` against the maximum page size and returns the page size to fetch. */
 export function pageSize(first: number | null | undefined, max = MAX_PAGE_SIZE): number {

@@ -132,7 +132,7 @@ export async function createSubgraphService(
           sendJson(res, 503, { domain: domain.name, newestDataAt: null, reason: 'database unreachable' });
         }
       },
-      '/stats': (_req, res) => sendJson(res, 200, { domain: domain.name, sqlStatements: db.statements(), answeredWithoutApollo: validatedQueries.answered }),
+      '/stats': (_req, res) => sendJson(res, 200, { domain: domain.name, sqlStatements: db.statements(), answeredWithoutApollo: validatedQueries.answered, compiledQueries: validatedQueries.compiled }),
     },
     (err) => logger.error({ err }, 'request failed'),
   );

@@ -1,7 +1,7 @@
 import { integerIdArgument, periodArgument } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
 import { badUserInput } from '../../shared/errors';
-import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { connectionResolvers, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { CustomerExperienceLoaders } from './loaders';
 
@@ -117,6 +117,8 @@ async function ticketById(id: Key, ctx: Ctx) {
 }
 
 export const resolvers = {
+  ReviewConnection: connectionResolvers,
+  SupportTicketConnection: connectionResolvers,
   Query: {
     review: (_: unknown, { id }: { id: string }, ctx: Ctx) => reviewById(id, ctx),
     reviews: async (_: unknown, args: PageArgs & { filter?: ReviewFilterArgs | null }, ctx: Ctx) => {

@@ -1,6 +1,6 @@
 import { postalAddress } from '../../shared/address';
 import type { DomainContext } from '../../shared/domain';
-import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { connectionResolvers, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { InventoryLoaders } from './loaders';
 
@@ -44,6 +44,9 @@ async function productById(id: string | number, ctx: Ctx) {
 }
 
 export const resolvers = {
+  ProductConnection: connectionResolvers,
+  SupplierConnection: connectionResolvers,
+  StockLevelConnection: connectionResolvers,
   Query: {
     product: (_: unknown, { id }: { id: string }, ctx: Ctx) => productById(id, ctx),
     productBySku: async (_: unknown, { sku }: { sku: string }, ctx: Ctx) => {

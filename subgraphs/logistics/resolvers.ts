@@ -2,7 +2,7 @@ import { postalAddress } from '../../shared/address';
 import { dateArgument, endOfDay, integerIdArgument, startOfDay } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
 import { roundCents } from '../../shared/money';
-import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { connectionResolvers, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { LogisticsLoaders } from './loaders';
 
@@ -75,6 +75,7 @@ async function shipmentById(id: string, ctx: Ctx) {
 }
 
 export const resolvers = {
+  ShipmentConnection: connectionResolvers,
   Query: {
     carriers: async (_: unknown, __: unknown, ctx: Ctx) => {
       const rows = await data.allCarriers(ctx.db);

@@ -2,7 +2,7 @@ import { postalAddress } from '../../shared/address';
 import { dateArgument } from '../../shared/arguments';
 import type { DomainContext } from '../../shared/domain';
 import { roundCents } from '../../shared/money';
-import { mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
+import { connectionResolvers, mapConnection, pageSize, toConnection, type PageArgs } from '../../shared/pagination';
 import { cursorValues } from '../../shared/sql';
 import * as data from './data';
 import type { SalesLoaders } from './loaders';
@@ -97,6 +97,8 @@ async function linesOf(o: { id: number }, ctx: Ctx) {
 }
 
 export const resolvers = {
+  OrderConnection: connectionResolvers,
+  CustomerConnection: connectionResolvers,
   Query: {
     customer: (_: unknown, { id }: { id: string }, ctx: Ctx) => customerById(id, ctx),
     customers: async (_: unknown, args: PageArgs & { filter?: data.CustomerFilter | null }, ctx: Ctx) => {

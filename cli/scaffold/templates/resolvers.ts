@@ -2,7 +2,7 @@ import type { DomainNames } from '../names';
 
 /** resolvers.ts: the list, the by-id query and the entity's reference resolver. */
 export const resolversTs = (n: DomainNames) => `import type { DomainContext } from '../../shared/domain';
-import { mapConnection, pageSize, type PageArgs } from '../../shared/pagination';
+import { connectionResolvers, mapConnection, pageSize, type PageArgs } from '../../shared/pagination';
 import * as data from './data';
 import type { ${n.pascal}Loaders } from './loaders';
 
@@ -21,6 +21,8 @@ async function itemById(id: string | number, ctx: Ctx) {
 }
 
 export const resolvers = {
+  ${n.entity}Connection: connectionResolvers,
+
   Query: {
     ${n.listField}: async (_: unknown, args: PageArgs, ctx: Ctx) => {
       const page = await data.itemPage(ctx.db, pageSize(args.first), args.after);
