@@ -47,6 +47,11 @@ class ResponseHeaders implements FetcherHeaders {
   }
 }
 
+/** The body text of a response from `createSubgraphFetcher`'s fetcher; undefined for any other. */
+export function bodyTextOf(response: unknown): string | undefined {
+  return response instanceof SubgraphResponse ? response.bodyText : undefined;
+}
+
 /** The minimal fetch-style response `RemoteGraphQLDataSource` reads: status, headers, body. */
 class SubgraphResponse implements FetcherResponse {
   readonly redirected = false;
@@ -55,7 +60,7 @@ class SubgraphResponse implements FetcherResponse {
     readonly url: string,
     readonly status: number,
     readonly headers: FetcherHeaders,
-    private readonly body: string,
+    readonly bodyText: string,
   ) {}
   get ok() {
     return this.status >= 200 && this.status < 300;
@@ -65,19 +70,19 @@ class SubgraphResponse implements FetcherResponse {
   }
   async text() {
     this.bodyUsed = true;
-    return this.body;
+    return this.bodyText;
   }
   async json() {
     this.bodyUsed = true;
-    return JSON.parse(this.body);
+    return JSON.parse(this.bodyText);
   }
   async arrayBuffer() {
     this.bodyUsed = true;
-    const bytes = Buffer.from(this.body);
+    const bytes = Buffer.from(this.bodyText);
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
   clone(): FetcherResponse {
-    return new SubgraphResponse(this.url, this.status, this.headers, this.body);
+    return new SubgraphResponse(this.url, this.status, this.headers, this.bodyText);
   }
 }
 

@@ -3,6 +3,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import { encodePrincipal } from '../shared/signing';
 import { ANONYMOUS, type Principal } from '../shared/principal';
+import { bodyTextOf } from './fetcher';
 import type { GatewayContext } from './plugins/types';
 
 /**
@@ -27,9 +28,12 @@ interface Shared<T> {
   takers: number;
 }
 
-/** One subgraph's fetches in flight, by `inflightKey`. */
+/**
+ * One subgraph's fetches in flight, by `inflightKey`. An answer is the subgraph's GraphQL body as
+ * parsed plus `http`, the fetch response (as `RemoteGraphQLDataSource.process` returns it).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export class InflightFetches<T extends { data?: any; errors?: any; extensions?: any }> {
+export class InflightFetches<T extends { data?: any; errors?: any; extensions?: any; http?: unknown }> {
   private readonly inflight = new Map<string, Shared<T>>();
   /** Requests that joined a call already in flight, since start. */
   joined = 0;
@@ -69,7 +73,10 @@ export class InflightFetches<T extends { data?: any; errors?: any; extensions?: 
   private take(shared: Shared<T>, response: T): T {
     shared.takers--;
     if (shared.takers === 0) return response;
-    // `http` (the fetch response) is only read; the GraphQL body is what gets merged into.
+    // `http` (the fetch response) is only read; the GraphQL body is what gets merged into. Parsing
+    // the body's text again is twice as fast as structuredClone of the parsed body.
+    const text = bodyTextOf(response.http);
+    if (text !== undefined) return { ...JSON.parse(text), http: response.http };
     return {
       ...response,
       data: structuredClone(response.data),

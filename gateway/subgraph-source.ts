@@ -160,7 +160,7 @@ export function createSubgraphSource(options: SubgraphSourceOptions): SubgraphSo
   if (options.onFetch) fetcher = observedFetcher(fetcher, name, options.onFetch);
   if (tracingEnabled()) fetcher = tracedFetcher(fetcher, name);
   const onJoin = options.onSharedFetch && (() => options.onSharedFetch!(name));
-  const inflight = options.dedupeInflight === false ? undefined : new InflightFetches(onJoin);
+  const inflight = options.dedupeInflight === false ? undefined : new InflightFetches<SubgraphResponse>(onJoin);
   // Cache hints are the subgraph's view of its data, not of who may see the governed response (server.ts).
   const honorSubgraphCacheControlHeader = false;
   if (!secret) return new SubgraphSource({ name, url, fetcher, logger, inflight, honorSubgraphCacheControlHeader });

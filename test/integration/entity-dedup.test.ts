@@ -49,6 +49,19 @@ describe('entity representations are sent once per distinct value', () => {
     expect(expandEntities(short, deduped)).toBe(short);
   });
 
+  it('tells representations apart by every key and value, whatever their shape', () => {
+    const product = { __typename: 'Product', id: '7' };
+    const sameIdOtherType = { __typename: 'Order', id: '7' };
+    const numericId = { __typename: 'Product', id: 7 };
+    const compositeKey = { __typename: 'Product', id: '7', warehouse: 'W1' };
+    const otherWarehouse = { __typename: 'Product', id: '7', warehouse: 'W2' };
+    const nested = { __typename: 'Stock', key: { sku: 'A', site: 1 } };
+    const all = [product, sameIdOtherType, numericId, compositeKey, otherWarehouse, nested];
+    const deduped = dedupeRepresentations([...all, ...all.map((r) => structuredClone(r))]);
+    expect(deduped.unique).toEqual(all);
+    expect(deduped.positions).toEqual([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
+  });
+
   it('a subgraph source sends the distinct representations and answers for all of them', async () => {
     const bodies: any[] = [];
     const stub = http.createServer((req, res) => {

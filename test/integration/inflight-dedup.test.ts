@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createSubgraphFetcher } from '../../gateway/fetcher';
 import { InflightFetches, inflightKey } from '../../gateway/inflight-dedup';
 import { createGatewayMetrics, type GatewayMetrics } from '../../gateway/observability/metrics';
 import { createPipeline } from '../../gateway/pipeline';
@@ -36,6 +39,30 @@ describe('identical fetches in flight share one call, for one principal only', (
     release();
     await later;
     expect(calls).toBe(3);
+  });
+
+  it("gives joiners copies parsed from the subgraph's body text, with the one fetch response", async () => {
+    const body = { data: { orders: [{ id: '1', lines: [{ n: 1 }, { n: 2 }] }, { id: '2', note: 'é ✓', lines: [] }] }, errors: [{ message: 'partial', path: ['orders', 1] }] };
+    const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { fetcher, close } = createSubgraphFetcher();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+      const inflight = new InflightFetches<{ data?: any; errors?: any; http?: unknown }>();
+      const fetch = async () => {
+        const res = await fetcher(url, { method: 'POST', body: '{}' });
+        return { ...(await res.json()), http: res };
+      };
+      const answers = await Promise.all([inflight.run('k', fetch), inflight.run('k', fetch), inflight.run('k', fetch)]);
+      for (const answer of answers) expect({ data: answer.data, errors: answer.errors }).toEqual(body);
+      expect(new Set(answers.map((a) => a.data)).size).toBe(3);
+      expect(new Set(answers.map((a) => a.data.orders[0].lines)).size).toBe(3);
+      expect(new Set(answers.map((a) => a.errors)).size).toBe(3);
+      expect(new Set(answers.map((a) => a.http)).size).toBe(1);
+    } finally {
+      await close();
+      server.close();
+    }
   });
 
   it('a joiner whose shared call failed makes its own call', async () => {
