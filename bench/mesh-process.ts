@@ -21,6 +21,8 @@ export interface ServiceSpec {
   name: string;
   /** The TypeScript entry point, run through tsx. */
   script: string;
+  /** Flags for node itself, before the script (e.g. a gateway's `GATEWAY_NODE_FLAGS`). */
+  nodeArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
   /** Wraps the command line, e.g. to pin it to a CPU with taskset. */
   wrap?: (argv: string[]) => string[];
@@ -38,7 +40,7 @@ const KEEP_LINES = 40;
  * first or stays silent past the timeout.
  */
 export async function startService(spec: ServiceSpec): Promise<ServiceProcess> {
-  const argv = [process.execPath, '--require', require.resolve('tsx/cjs'), '--require', EXIT_WITH_PARENT, spec.script];
+  const argv = [process.execPath, ...(spec.nodeArgs ?? []), '--require', require.resolve('tsx/cjs'), '--require', EXIT_WITH_PARENT, spec.script];
   const [command, ...args] = spec.wrap ? spec.wrap(argv) : argv;
   // stdin stays an open pipe: exit-with-parent.ts stops the child when it closes.
   const child = spawn(command, args, { env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });

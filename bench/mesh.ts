@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { acceptSecurityFeatures } from '../gateway/authorization/requirements';
 import { composeSupergraph, formatProblems, loadSubgraphSchemas } from '../gateway/compose';
+import { GATEWAY_NODE_FLAGS } from '../gateway/heap-growth';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, runQueueWaitSeconds, SHARED_CPU, type Placement } from './cpus';
 import type { BenchAuditStats } from './gateway-process';
@@ -112,6 +113,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       startService({
         name,
         script: path.join(__dirname, script),
+        // Meshgate's gateways start as the Dockerfile starts one; bare with node's defaults.
+        nodeArgs: name === BARE ? [] : GATEWAY_NODE_FLAGS,
         env: {
           ...env,
           ...extra,

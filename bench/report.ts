@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../gateway/heap-growth';
 import type { Row } from './aggregate';
 import type { Report } from './harness';
 import { failedResponses } from './load';
@@ -184,6 +185,7 @@ export function formatReport(report: Report): string {
     '',
     'gateways:',
     ...GATEWAYS.map((g: GatewayName) => `  ${g.padEnd(9)} ${GATEWAY_LABELS[g]}`),
+    `Meshgate's gateways run as the Dockerfile starts one (node ${GATEWAY_NODE_FLAGS.join(' ')}); bare with node's defaults.`,
     'req/s, p50, p99: all rounds together; ×bare: ÷ the bare row of the workload. peak RSS: highest VmRSS sampled',
     'during the row. SQL/req: all subgraphs per request sent. gw CPU%: the gateway under load, % of one core;',
     'bound by: a core at ≥85% (CPU1 = the gateway alone; CPU0 = subgraphs + load generator, busiest named).',

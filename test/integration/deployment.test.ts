@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { createAuditWriter } from '../../gateway/audit/writer';
 import { loadConfig, routingUrlEnvVar } from '../../gateway/config';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from '../../gateway/fetcher';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/heap-growth';
 import { subgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { dbConfigFromEnv } from '../../shared/db';
 import { domains } from '../../subgraphs';
@@ -50,7 +51,7 @@ describe('compose.yaml agrees with the code', () => {
       expect(compose.services[gateway].depends_on[s.name]).toEqual({ condition: 'service_healthy' });
     }
     expect(env.PORT).toBe('4000');
-    expect(compose.services[gateway].command).toEqual(['node', 'bin/meshgate', 'gateway', '--config', 'supergraph.yaml']);
+    expect(compose.services[gateway].command).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'bin/meshgate', 'gateway', '--config', 'supergraph.yaml']);
     // Replicas are reached through the load balancer only.
     expect(compose.services[gateway].ports).toBeUndefined();
     expect(compose.services[gateway].healthcheck.test.join(' ')).toContain('http://127.0.0.1:4000/health/live');
@@ -80,6 +81,11 @@ describe('compose.yaml agrees with the code', () => {
     const closeTimeout = await auditCloseTimeout();
     for (const gateway of gateways) expect(durationMs(compose.services[gateway].stop_grace_period)).toBeGreaterThanOrEqual(deadline + closeTimeout + 10_000);
     expect(fs.readFileSync('Dockerfile', 'utf8')).toMatch(/^STOPSIGNAL SIGTERM$/m);
+  });
+
+  it("starts the image's gateway with the gateway's Node flags, as compose does", () => {
+    const cmd = fs.readFileSync('Dockerfile', 'utf8').match(/^CMD (.*)$/m)?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'bin/meshgate', 'gateway', '--config', 'supergraph.yaml']);
   });
 
   it('balances port 4000 over every replica and keeps /metrics internal', () => {
