@@ -115,6 +115,7 @@ export class ValidatedQueries<C extends BaseContext> {
     try {
       compiled = compileQuery(this.compiledSchema, document, operationName);
     } catch {
+      // graphql-jit cannot compile it: graphql-js interprets it, as it did every query before.
       return interpreted;
     }
     if (!isCompiledQuery(compiled)) return interpreted;
