@@ -9,9 +9,21 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promis
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  endWithText(res, JSON.stringify(body));
+}
+
+/**
+ * Ends a response with a text body, encoded once into a Buffer. Given the string, Node measures
+ * it (flattening a concatenated string such as Apollo's `JSON + '\n'` into a heap copy) and
+ * prepends the headers to it (another copy): on a 189 KB answer that was a fifth of the
+ * gateway's young-generation garbage, and with it its scavenges.
+ */
+export function endWithText(res: ServerResponse, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  res.setHeader('content-length', bytes.length);
+  res.end(bytes);
 }
 
 /**
@@ -143,7 +155,7 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
     if (direct) {
       res.setHeader('content-type', direct.contentType);
       res.statusCode = direct.status;
-      res.end(direct.body);
+      endWithText(res, direct.body);
       return;
     }
     const queryStart = url.indexOf('?');
@@ -159,7 +171,7 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      endWithText(res, response.body.string);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);

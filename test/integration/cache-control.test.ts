@@ -19,11 +19,11 @@ describe('gateway answers and subgraph cache hints', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60, public' });
-        res.end(JSON.stringify({ data: { hello: 'world' } }));
+        res.end(JSON.stringify({ data: { hello: 'world', wide: 'wörld ’ 😀' } }));
       });
     });
     await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
-    const sdl = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { hello: String }';
+    const sdl = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { hello: String wide: String }';
     const composed = composeServices([{ name: 'stub', url: `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`, typeDefs: parse(sdl) }]);
     expect(composed.errors).toBeUndefined();
     gateway = await createGateway({ supergraphSdl: composed.supergraphSdl!, plugins: [], logger: createLogger('test', 'silent') });
@@ -51,5 +51,14 @@ describe('gateway answers and subgraph cache hints', () => {
     const refused = await post('hello', 'text/plain');
     expect(refused.status).toBe(415);
     expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
+  // The body goes out as one Buffer (shared/http.ts endWithText): its length is in bytes, not characters.
+  it('an answer declares its exact length in bytes, characters beyond ASCII included', async () => {
+    const res = await post('{"query":"{ wide }"}');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(JSON.parse(bytes.toString('utf8'))).toEqual({ data: { wide: 'wörld ’ 😀' } });
+    expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
+    expect(bytes.length).toBeGreaterThan(bytes.toString('utf8').length);
   });
 });
