@@ -21,6 +21,10 @@ export class LruMap<K, V> {
     return value;
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   set(key: K, value: V): this {
     // Replacing an entry frees its own slot first, so it never drops another.
     this.entries.delete(key);
