@@ -114,7 +114,7 @@ export async function reviewPagesBy(
 ): Promise<ReviewRow[]> {
   const source = db.knex('reviews').select('reviews.*').whereIn(column, KEYS[column](parentIds));
   if (minRating != null) source.where('rating', '>=', minRating);
-  return fetchPagesPerParent<ReviewRow>(db.knex, source, column, NEWEST_REVIEWS, first, after);
+  return fetchPagesPerParent<ReviewRow>(db.knex, source, 'reviews', column, NEWEST_REVIEWS, first, after);
 }
 
 export async function countReviewsByCustomers(db: Database, customerIds: readonly Key[]) {
@@ -164,7 +164,7 @@ export async function countTickets(db: Database, filter: TicketFilter = {}): Pro
 export async function ticketPagesByCustomers(db: Database, customerIds: readonly Key[], first: number, after?: string | null, status?: string[]): Promise<TicketRow[]> {
   const source = db.knex('support_tickets').select('support_tickets.*').whereIn('customer_id', KEYS.customer_id(customerIds));
   if (status) source.whereIn('status', status);
-  return fetchPagesPerParent<TicketRow>(db.knex, source, 'customer_id', NEWEST_TICKETS, first, after);
+  return fetchPagesPerParent<TicketRow>(db.knex, source, 'support_tickets', 'customer_id', NEWEST_TICKETS, first, after);
 }
 
 export async function ticketsByOrders(db: Database, orderIds: readonly Key[]): Promise<TicketRow[]> {

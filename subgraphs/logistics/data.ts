@@ -89,7 +89,7 @@ export async function shipmentPagesByCarriers(
   filter?: ShipmentFilter,
 ): Promise<ShipmentRow[]> {
   const source = filteredShipments(db, filter).select('shipments.*').whereIn('carrier_id', integerKeys(carrierIds));
-  return fetchPagesPerParent<ShipmentRow>(db.knex, source, 'carrier_id', SHIPMENT_ORDER.SHIPPED_AT, first, after);
+  return fetchPagesPerParent<ShipmentRow>(db.knex, source, 'shipments', 'carrier_id', SHIPMENT_ORDER.SHIPPED_AT, first, after);
 }
 
 export async function countShipmentsByCarriers(db: Database, carrierIds: readonly (string | number)[], filter?: ShipmentFilter) {

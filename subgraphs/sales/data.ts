@@ -164,7 +164,7 @@ export async function orderPagesBy(
   query: OrderQuery,
 ): Promise<OrderRow[]> {
   const source = filteredOrders(db, query.filter).select('orders.*').whereIn(column, parentKeys(column, parentIds));
-  return fetchPagesPerParent<OrderRow>(db.knex, source, column, orderKeyset(query.field, query.direction), query.first, query.after);
+  return fetchPagesPerParent<OrderRow>(db.knex, source, 'orders', column, orderKeyset(query.field, query.direction), query.first, query.after);
 }
 
 export async function countOrdersBy(db: Database, column: 'customer_id' | 'sales_rep_id', parentIds: readonly Key[], filter: OrderFilter) {
