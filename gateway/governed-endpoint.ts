@@ -4,7 +4,7 @@ import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type G
 import type { FieldInfo, Policy } from '../policies/types';
 import type { Level } from '../shared/classification';
 import { MeshgateError } from '../shared/errors';
-import { endWithText, HttpError, NO_STORE, readBody, type RouteHandler } from '../shared/http';
+import { HttpError, NO_STORE, readBody, sendJson, type RouteHandler } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { ANONYMOUS, isAnonymous } from '../shared/principal';
 import { auditEventId } from './audit/event-id';
@@ -229,8 +229,6 @@ export function governedEndpoint<C>(options: GovernedEndpointOptions<C>): Endpoi
     } catch (err) {
       options.logger?.error({ err, requestId: event.requestId }, `${options.name}: appending an event failed`);
     }
-    res.statusCode = status;
-    for (const [name, value] of Object.entries({ ...headers, ...NO_STORE, 'content-type': 'application/json; charset=utf-8', 'x-request-id': context.requestId })) res.setHeader(name, value);
-    endWithText(res, JSON.stringify(body));
+    sendJson(res, status, body, { ...headers, ...NO_STORE, 'x-request-id': context.requestId });
   };
 }

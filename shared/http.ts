@@ -8,8 +8,10 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promis
 /** Requests above this many bytes are refused with 413 (a bare Apollo Server accepts 50 MB). */
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** A JSON answer, with any other headers given (its content type always JSON). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/json; charset=utf-8');
   endWithText(res, JSON.stringify(body));
 }
