@@ -4,7 +4,8 @@
  * propagation, leaf checks). Its walker re-derives everything about a selection for every value
  * (directive lookups, type unwrapping through getters, a result object per value): on a 186 KB
  * response that was about a third of the gateway's CPU. This is the same walk with what depends
- * only on the operation and the request's variables worked out once per selection.
+ * only on the operation worked out once per selection set and kept with it, and from a selection
+ * set's second request on, compiled into straight-line code (`compileShaper`).
  *
  * `installResultShaping()` puts it in place of Apollo's `computeResponse`, only for the exact
  * `@apollo/gateway` version it was written against (its behaviour is tested against Apollo's).
@@ -46,12 +47,14 @@ export interface ComputeResponseArgs {
 }
 
 interface Request {
+  /** Numbers requests, so a selection set can count the requests that used it. */
+  id: number;
   schema: Schema;
   variables: Record<string, unknown>;
   errors: GraphQLError[];
   introspectionHandling: (selection: FieldSelection) => unknown;
-  compiled: Map<SelectionSet, Step[]>;
-  leafChecks: Map<NamedType, (value: unknown) => boolean>;
+  /** Per conditional selection set (@skip/@include): which of its steps this request skips. */
+  skips: Map<SelectionSet, boolean[]>;
   /** What the last `complete` call found: INVALID (null must bubble up) and HAS_ERRORS bits. */
   flags: number;
 }
@@ -63,23 +66,37 @@ const NULL_BUBBLE_UP = 1;
 
 interface FieldStep {
   kind: 'field';
-  skip: boolean;
   selection: FieldSelection;
   responseName: string;
   introspection: boolean;
   typename: boolean;
   type: Type;
   selectionSet: SelectionSet | undefined;
+  /** The field's leaf check when it is a leaf, `T` or `T!`: compiled shapers inline the common case. */
+  leaf: ((value: unknown) => boolean) | undefined;
 }
 interface FragmentStep {
   kind: 'fragment';
-  skip: boolean;
   typeCondition: CompositeType | undefined;
   selectionSet: SelectionSet;
   /** Whether the condition holds, by runtime type name (or parent type name without one). */
   applies: Map<string, boolean>;
 }
-type Step = FieldStep | FragmentStep;
+type Step = (FieldStep | FragmentStep) & { element: FieldSelection['element'] | FragmentElement; conditional: boolean };
+
+type Shaper = (request: Request, input: Data, output: Data, path: Path, parentType: CompositeType, skips: boolean[]) => number;
+
+/** A selection set's steps, which depend only on the operation, kept with it across requests. */
+interface ShapedSet {
+  schema: Schema;
+  steps: Step[];
+  /** Whether any step has @skip/@include (then each request works out which to skip). */
+  conditional: boolean;
+  /** The last request that used it, and how many did: the second one compiles it. */
+  lastRequest: number;
+  requests: number;
+  shaper: Shaper | undefined;
+}
 
 /**
  * The prototype of every object the response is built of: no properties, so a response name such
@@ -90,17 +107,19 @@ type Step = FieldStep | FragmentStep;
 const NO_PROPERTIES: object = Object.freeze(Object.create(null));
 const newData = (): Data => Object.create(NO_PROPERTIES) as Data;
 
+let requests = 0;
+
 /** Drop-in for `@apollo/gateway`'s `computeResponse` (dist/resultShaping.js), same results and errors. */
 export function computeResponse({ operation, variables, input, introspectionHandling }: ComputeResponseArgs): { data: Data | null | undefined; errors: GraphQLError[] } {
   if (!input) return { data: input, errors: [] };
   const schema = operation.schema();
   const request: Request = {
+    id: ++requests,
     schema,
     variables: { __proto__: null, ...operation.collectDefaultedVariableValues(), ...variables } as Record<string, unknown>,
     errors: [],
     introspectionHandling,
-    compiled: new Map(),
-    leafChecks: new Map(),
+    skips: new Map(),
     flags: 0,
   };
   const data = newData();
@@ -109,29 +128,48 @@ export function computeResponse({ operation, variables, input, introspectionHand
   return { data: res === NULL_BUBBLE_UP ? null : data, errors: request.errors };
 }
 
-/** The selections of a set, with whatever depends only on the operation and variables worked out. */
-function stepsOf(request: Request, selectionSet: SelectionSet): Step[] {
-  let steps = request.compiled.get(selectionSet);
-  if (steps) return steps;
-  steps = selectionSet.selections().map((selection): Step => {
-    const skip = shouldSkip(request, selection.element);
+// Kept weakly with the operation's selection sets, as the operation is with its document.
+const shapedSets = new WeakMap<SelectionSet, ShapedSet>();
+
+function shapedSetOf(schema: Schema, selectionSet: SelectionSet): ShapedSet {
+  const kept = shapedSets.get(selectionSet);
+  if (kept && kept.schema === schema) return kept;
+  const steps = selectionSet.selections().map((selection): Step => {
+    const element = selection.element;
+    const conditional = element.appliedDirectivesOf(schema.skipDirective()).length + element.appliedDirectivesOf(schema.includeDirective()).length > 0;
     if (selection.kind === 'FieldSelection') {
       const field = selection.element;
+      const type = field.definition.type!;
+      const named = type.kind === 'NonNullType' ? type.ofType : type;
       return {
         kind: 'field',
-        skip,
+        element,
+        conditional,
         selection,
         responseName: field.responseName(),
         introspection: field.definition.isSchemaIntrospectionField(),
         typename: field.name === TYPENAME,
-        type: field.definition.type!,
+        type,
         selectionSet: selection.selectionSet,
+        leaf: named.kind === 'ListType' || isComposite(named) || selection.selectionSet ? undefined : leafCheck(schema, named as NamedType),
       };
     }
-    return { kind: 'fragment', skip, typeCondition: selection.element.typeCondition, selectionSet: selection.selectionSet, applies: new Map() };
+    return { kind: 'fragment', element, conditional, typeCondition: selection.element.typeCondition, selectionSet: selection.selectionSet, applies: new Map() };
   });
-  request.compiled.set(selectionSet, steps);
-  return steps;
+  const set: ShapedSet = { schema, steps, conditional: steps.some((s) => s.conditional), lastRequest: 0, requests: 0, shaper: undefined };
+  shapedSets.set(selectionSet, set);
+  return set;
+}
+
+const NO_SKIPS: boolean[] = [];
+
+function skipsOf(request: Request, selectionSet: SelectionSet, set: ShapedSet): boolean[] {
+  let skips = request.skips.get(selectionSet);
+  if (!skips) {
+    skips = set.steps.map((step) => step.conditional && shouldSkip(request, step.element));
+    request.skips.set(selectionSet, skips);
+  }
+  return skips;
 }
 
 function shouldSkip(request: Request, element: FieldSelection['element'] | FragmentElement): boolean {
@@ -151,8 +189,21 @@ function ifValue(directive: { arguments(): Record<string, unknown>; toString(): 
 }
 
 function applySelectionSet(request: Request, input: Data, selectionSet: SelectionSet, output: Data, path: Path, parentType: CompositeType): number {
-  for (const step of stepsOf(request, selectionSet)) {
-    if (step.skip) continue;
+  const set = shapedSetOf(request.schema, selectionSet);
+  const skips = set.conditional ? skipsOf(request, selectionSet, set) : NO_SKIPS;
+  if (set.shaper) return set.shaper(request, input, output, path, parentType, skips);
+  // A selection set is compiled once a second request uses it: one-off documents are not.
+  if (set.lastRequest !== request.id) {
+    set.lastRequest = request.id;
+    if (++set.requests >= 2) {
+      set.shaper = compileShaper(set.steps);
+      return set.shaper(request, input, output, path, parentType, skips);
+    }
+  }
+  const { steps } = set;
+  for (let i = 0; i < steps.length; i++) {
+    if (skips[i]) continue;
+    const step = steps[i];
     if (step.kind === 'field') {
       const { responseName } = step;
       const outputValue = output[responseName];
@@ -160,13 +211,12 @@ function applySelectionSet(request: Request, input: Data, selectionSet: Selectio
         if (outputValue === undefined) output[responseName] = request.introspectionHandling(step.selection);
         continue;
       }
-      let inputValue = (hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
+      const inputValue = (hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
       if (step.typename) {
         if (outputValue === undefined) {
-          if (inputValue === null && responseName !== TYPENAME) inputValue = input[TYPENAME] ?? null;
-          const type = inputValue !== null && typeof inputValue === 'string' ? (request.schema.type(inputValue) ?? parentType) : parentType;
-          if (type.kind !== 'ObjectType') return NULL_BUBBLE_UP;
-          output[responseName] = type.name;
+          const name = typenameOf(request, input, inputValue, responseName, parentType);
+          if (name === undefined) return NULL_BUBBLE_UP;
+          output[responseName] = name;
         }
         continue;
       }
@@ -174,21 +224,75 @@ function applySelectionSet(request: Request, input: Data, selectionSet: Selectio
       output[responseName] = complete(request, outputValue, step.type, inputValue, step.selectionSet, path, parentType);
       path.pop();
       if (request.flags & INVALID) return NULL_BUBBLE_UP;
-    } else {
-      const typename = input[TYPENAME];
-      if (typename && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${typename}`);
-      const key = (typename as string | undefined) || `\0${parentType.name}`;
-      let applies = step.applies.get(key);
-      if (applies === undefined) {
-        applies = typeConditionApplies(request.schema, step.typeCondition, typename as string | undefined, parentType);
-        step.applies.set(key, applies);
-      }
-      if (applies && applySelectionSet(request, input, step.selectionSet, output, path, step.typeCondition ?? parentType) === NULL_BUBBLE_UP) {
-        return NULL_BUBBLE_UP;
-      }
+    } else if (applyFragment(request, input, output, path, parentType, step) === NULL_BUBBLE_UP) {
+      return NULL_BUBBLE_UP;
     }
   }
   return OK;
+}
+
+/** A `__typename` selection's value; undefined where the type is not an object type (null bubbles up). */
+function typenameOf(request: Request, input: Data, inputValue: unknown, responseName: string, parentType: CompositeType): string | undefined {
+  if (inputValue === null && responseName !== TYPENAME) inputValue = input[TYPENAME] ?? null;
+  const type = inputValue !== null && typeof inputValue === 'string' ? (request.schema.type(inputValue) ?? parentType) : parentType;
+  return type.kind === 'ObjectType' ? type.name : undefined;
+}
+
+function applyFragment(request: Request, input: Data, output: Data, path: Path, parentType: CompositeType, step: FragmentStep): number {
+  const typename = input[TYPENAME];
+  if (typename && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${typename}`);
+  const key = (typename as string | undefined) || `\0${parentType.name}`;
+  let applies = step.applies.get(key);
+  if (applies === undefined) {
+    applies = typeConditionApplies(request.schema, step.typeCondition, typename as string | undefined, parentType);
+    // Kept across requests, so only for names of the schema's types: a subgraph's stray names are not.
+    if (!typename || request.schema.type(typename as string)) step.applies.set(key, applies);
+  }
+  return applies ? applySelectionSet(request, input, step.selectionSet, output, path, step.typeCondition ?? parentType) : OK;
+}
+
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/** Whether requests now shape this selection set with compiled code (for tests and diagnostics). */
+export function isCompiled(selectionSet: SelectionSet): boolean {
+  return !!shapedSets.get(selectionSet)?.shaper;
+}
+
+/**
+ * The loop above as straight-line code with literal property names: the loop's reads and writes
+ * by a variable key, on objects of every shape in the response, were megamorphic. A leaf field
+ * whose value is new and valid is stored inline; anything else goes through `complete`.
+ */
+function compileShaper(steps: Step[]): Shaper {
+  const constants: string[] = [];
+  const lines: string[] = [];
+  steps.forEach((step, i) => {
+    const guard = step.conditional ? `if (!skips[${i}]) ` : '';
+    if (step.kind === 'fragment') {
+      lines.push(`${guard}if (applyFragment(request, input, output, path, parentType, steps[${i}]) === ${NULL_BUBBLE_UP}) return ${NULL_BUBBLE_UP};`);
+      return;
+    }
+    const { responseName } = step;
+    // Names come from the parsed operation; anything else would not be safe to put in code.
+    assert(NAME.test(responseName), () => `unexpected response name ${JSON.stringify(responseName)}`);
+    const key = JSON.stringify(responseName);
+    // Object.prototype's members are read as own properties only, as the loop does.
+    const read = responseName in Object.prototype ? `(hasOwn(input, ${key}) ? input[${key}] : undefined)` : `input[${key}]`;
+    if (step.introspection) {
+      lines.push(`${guard}if (output[${key}] === undefined) output[${key}] = request.introspectionHandling(steps[${i}].selection);`);
+    } else if (step.typename) {
+      lines.push(
+        `${guard}if (output[${key}] === undefined) { const name = typenameOf(request, input, ${read} ?? null, ${key}, parentType); if (name === undefined) return ${NULL_BUBBLE_UP}; output[${key}] = name; }`,
+      );
+    } else {
+      constants.push(`const type${i} = steps[${i}].type, set${i} = steps[${i}].selectionSet, leaf${i} = steps[${i}].leaf;`);
+      const slow = `path.push(${key}); output[${key}] = complete(request, out, type${i}, value, set${i}, path, parentType); path.pop(); if (request.flags & ${INVALID}) return ${NULL_BUBBLE_UP};`;
+      const fast = step.leaf ? `if (out === undefined && value !== null && leaf${i}(value)) output[${key}] = value; else ` : '';
+      lines.push(`${guard}{ const out = output[${key}]; const value = ${read} ?? null; ${fast}{ ${slow} } }`);
+    }
+  });
+  const body = `${constants.join('\n')}\nreturn function shape(request, input, output, path, parentType, skips) {\n${lines.join('\n')}\nreturn ${OK};\n};`;
+  return new Function('steps', 'hasOwn', 'complete', 'typenameOf', 'applyFragment', body)(steps, hasOwn, complete, typenameOf, applyFragment) as Shaper;
 }
 
 function typeConditionApplies(schema: Schema, typeCondition: CompositeType | undefined, typename: string | undefined, parentType: CompositeType): boolean {
@@ -270,7 +374,7 @@ function complete(request: Request, outputValue: unknown, type: Type, inputValue
     return bubbled ? null : output;
   }
   if (outputValue !== undefined) throw new Error(`Excepted output to be undefined but got ${type} for type ${type}`);
-  if (leafCheck(request, type as NamedType)(inputValue)) {
+  if (leafCheck(request.schema, type as NamedType)(inputValue)) {
     request.flags = 0;
     return inputValue;
   }
@@ -279,11 +383,12 @@ function complete(request: Request, outputValue: unknown, type: Type, inputValue
   return null;
 }
 
+const leafChecks = new WeakMap<NamedType, (value: unknown) => boolean>();
+
 /** `isValidLeafValue` of federation-internals, specialised once per leaf type. */
-function leafCheck(request: Request, type: NamedType): (value: unknown) => boolean {
-  let check = request.leafChecks.get(type);
+function leafCheck(schema: Schema, type: NamedType): (value: unknown) => boolean {
+  let check = leafChecks.get(type);
   if (check) return check;
-  const { schema } = request;
   if (isCustomScalarType(type)) {
     check = () => true;
   } else {
@@ -299,7 +404,7 @@ function leafCheck(request: Request, type: NamedType): (value: unknown) => boole
       return false;
     };
   }
-  request.leafChecks.set(type, check);
+  leafChecks.set(type, check);
   return check;
 }
 

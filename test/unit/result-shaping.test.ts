@@ -1,7 +1,7 @@
 import { buildSchema, operationFromDocument, type Operation } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { computeResponse, installResultShaping, sharedOperations } from '../../gateway/result-shaping';
+import { computeResponse, installResultShaping, isCompiled, sharedOperations } from '../../gateway/result-shaping';
 
 // Apollo's own, the reference: ours must give the same data and the same errors for any input.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -36,12 +36,12 @@ fragment OrderBits on Order { id lines { product { name } } }`;
 const operation: Operation = operationFromDocument(schema, parse(QUERY), { validate: true });
 const introspectionHandling = () => ({ introspected: true });
 
-function both(input: any, variables: Record<string, unknown>) {
+function both(input: any, variables: Record<string, unknown>, op: Operation = operation) {
   // Each walker gets its own copy of the input; one that throws (both assert on shapes they
   // cannot shape, like a list where an object goes) is compared by its message.
   const run = (shape: typeof computeResponse) => {
     try {
-      const r = shape({ operation, variables, input: JSON.parse(JSON.stringify(input)), introspectionHandling });
+      const r = shape({ operation: op, variables, input: JSON.parse(JSON.stringify(input)), introspectionHandling });
       return { data: JSON.parse(JSON.stringify(r.data ?? null)), errors: r.errors.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code })) };
     } catch (err) {
       return { thrown: (err as Error).message, errors: [] };
@@ -80,6 +80,28 @@ describe("result shaping: the same as @apollo/gateway's computeResponse", () => 
       const { ours, theirs } = both(input, { withNote: true });
       expect(theirs.errors.length).toBeGreaterThan(0);
       expect(ours).toEqual(theirs);
+    }
+  });
+
+  it('the first request walks the operation, the second compiles it, and all three give the same', () => {
+    const inputs = [
+      { orders: [order(1), order(2)], order: order(3), node: { __typename: 'Product', ...product(4) }, search: [{ ...order(5), __typename: 'Order' }, { __typename: 'Product', ...product(6) }, null], flag: true },
+      { orders: [{ ...order(1), status: null }] },
+      { orders: [order(1), { ...order(2), status: 'LOST' }] },
+      { orders: [{ ...order(1), lines: [{ qty: 1.5, product: product(1) }] }] },
+      { orders: [order(1)], node: { __typename: 'Nope', id: 'x' } },
+      { orders: [order(1)], search: [{ __typename: 'Product', ...product(1), price: true }] },
+      { orders: [{ ...order(1), lines: [{ qty: 1, product: { ...product(1), tags: ['a', null] } }] }] },
+    ];
+    for (const input of inputs) {
+      // A fresh Operation (new selection sets) for each input: nothing compiled yet.
+      const fresh = operationFromDocument(schema, parse(QUERY), { validate: true });
+      const runs = [{ withNote: true }, { withNote: false, skipLines: true }, { withNote: true }].map((variables) => {
+        const { ours, theirs } = both(input, variables, fresh);
+        expect(ours).toEqual(theirs);
+        return isCompiled(fresh.selectionSet);
+      });
+      expect(runs).toEqual([false, true, true]);
     }
   });
 
@@ -128,12 +150,21 @@ describe('result shaping: the objects it builds', () => {
   // `__proto__` in an object literal sets the prototype; JSON.parse makes it an own key, as a subgraph's response would.
   const parsedInput = () => JSON.parse(JSON.stringify(input).replace('"toString"', '"__proto__":"OPEN","toString"'));
 
-  it('keeps response names Object.prototype also has as own keys, as Apollo does', () => {
-    const ours = computeResponse({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
-    const theirs = apollo({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
-    expect(ours.errors).toEqual([]);
-    expect(JSON.stringify(ours.data)).toBe(JSON.stringify(theirs.data));
-    expect(JSON.stringify(ours.data)).toBe('{"order":{"constructor":"O1","__proto__":"OPEN","toString":3.5,"hasOwnProperty":[{"valueOf":2}]}}');
+  it('keeps response names Object.prototype also has as own keys, as Apollo does, walked and compiled', () => {
+    for (const compiled of [false, true, true]) {
+      const ours = computeResponse({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
+      const theirs = apollo({ operation: aliased, variables: {}, input: parsedInput(), introspectionHandling });
+      expect(isCompiled(aliased.selectionSet)).toBe(compiled);
+      expect(ours.errors).toEqual([]);
+      expect(JSON.stringify(ours.data)).toBe(JSON.stringify(theirs.data));
+      expect(JSON.stringify(ours.data)).toBe('{"order":{"constructor":"O1","__proto__":"OPEN","toString":3.5,"hasOwnProperty":[{"valueOf":2}]}}');
+    }
+    // Missing, they are null, not Object.prototype's members.
+    const shapeMissing = (shape: typeof computeResponse) => {
+      const { data, errors } = shape({ operation: aliased, variables: {}, input: { order: { toString: 1, hasOwnProperty: [] } }, introspectionHandling });
+      return JSON.stringify({ data, errors: errors.map((e) => e.message) });
+    };
+    expect(shapeMissing(computeResponse)).toBe(shapeMissing(apollo));
   });
 
   it('builds objects with nothing inherited', () => {
