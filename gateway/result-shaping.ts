@@ -27,6 +27,7 @@ import {
   type Type,
 } from '@apollo/federation-internals';
 import type { DefinitionNode, DocumentNode, GraphQLError } from 'graphql';
+import { literalKey } from '../shared/literal-key';
 import type { Logger } from '../shared/logger';
 
 const TYPENAME = '__typename';
@@ -251,8 +252,6 @@ function applyFragment(request: Request, input: Data, output: Data, path: Path, 
   return applies ? applySelectionSet(request, input, step.selectionSet, output, path, step.typeCondition ?? parentType) : OK;
 }
 
-const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
-
 /** Whether requests now shape this selection set with compiled code (for tests and diagnostics). */
 export function isCompiled(selectionSet: SelectionSet): boolean {
   return !!shapedSets.get(selectionSet)?.shaper;
@@ -273,9 +272,7 @@ function compileShaper(steps: Step[]): Shaper {
       return;
     }
     const { responseName } = step;
-    // Names come from the parsed operation; anything else would not be safe to put in code.
-    assert(NAME.test(responseName), () => `unexpected response name ${JSON.stringify(responseName)}`);
-    const key = JSON.stringify(responseName);
+    const key = literalKey(responseName);
     // Object.prototype's members are read as own properties only, as the loop does.
     const read = responseName in Object.prototype ? `(hasOwn(input, ${key}) ? input[${key}] : undefined)` : `input[${key}]`;
     if (step.introspection) {

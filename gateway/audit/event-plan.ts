@@ -17,6 +17,7 @@ import type { Decision } from '../../policies/types';
 import type { Classification, Level } from '../../shared/classification';
 import { hashQuery, type AuthorizationPlan, type FieldCatalog } from '../authorization/plan';
 import { walkOperation, type SelectedField } from '../authorization/walk';
+import { literalKey } from '../../shared/literal-key';
 import { entityKeyString } from './event-keys';
 import type { AuditFieldUse } from './types';
 
@@ -279,9 +280,6 @@ interface MeasureNode {
   leaves: MeasureLeaf[];
 }
 
-/** Each plan's positions merged into one tree of response keys, built on its first response. */
-const trees = new WeakMap<ResponsePlan, MeasureNode>();
-
 function measureTree(positions: Position[][]): MeasureNode {
   const root: MeasureNode = { children: [], leaves: [] };
   positions.forEach((list, use) => {
@@ -306,40 +304,68 @@ function measureTree(positions: Position[][]): MeasureNode {
 export function measureAll(data: Record<string, Json> | null | undefined, plan: ResponsePlan, entityKeys: (Set<string> | undefined)[]): number[] {
   const totals: number[] = plan.positions.map(() => 0);
   if (!data) return totals;
-  // The objects along the path being walked, by depth: an entity key is read from one of them.
-  const ancestors: Record<string, Json>[] = [];
-  let lastEntity: Record<string, Json> | undefined;
-  let lastReader: EntityReader | undefined;
-  let lastKey: string | undefined;
-  const walk = (value: Json | undefined, node: MeasureNode, depth: number): void => {
-    if (value === null || value === undefined || typeof value !== 'object') return;
-    if (Array.isArray(value)) {
-      for (const item of value) walk(item, node, depth);
-      return;
-    }
-    ancestors[depth] = value;
-    for (const leaf of node.leaves) {
-      if (leaf.types && !leaf.types.has(String(value[TYPENAME_KEY]))) continue;
-      const n = countValues(value[leaf.field]);
-      totals[leaf.use] += n;
-      const keys = entityKeys[leaf.use];
-      if (n > 0 && keys && leaf.entity) {
-        // Sibling personal fields of one entity (name, email, …) share its key: read it once.
-        const entity = ancestors[leaf.entity.depth];
-        if (entity !== lastEntity || leaf.entity !== lastReader) {
-          lastEntity = entity;
-          lastReader = leaf.entity;
-          lastKey = keyOf(entity, leaf.entity);
-        }
-        if (lastKey !== undefined) keys.add(lastKey);
-      }
-    }
-    for (const child of node.children) walk(value[child.key], child.node, depth + 1);
-  };
-  let tree = trees.get(plan);
-  if (!tree) trees.set(plan, (tree = measureTree(plan.positions)));
-  walk(data, tree, 0);
+  let measure = measures.get(plan);
+  if (!measure) measures.set(plan, (measure = compileMeasure(measureTree(plan.positions))));
+  measure(data, totals, entityKeys, { ancestors: [], lastEntity: undefined, lastReader: undefined, lastKey: undefined });
   return totals;
+}
+
+/** One walk's state: the objects along the path, by depth (an entity key is read from one of them), and the last key read. */
+interface WalkState {
+  ancestors: Record<string, Json>[];
+  lastEntity: Record<string, Json> | undefined;
+  lastReader: EntityReader | undefined;
+  lastKey: string | undefined;
+}
+
+type Measure = (data: Record<string, Json>, totals: number[], entityKeys: (Set<string> | undefined)[], state: WalkState) => void;
+
+/** Each plan's walk, compiled on its first response. */
+const measures = new WeakMap<ResponsePlan, Measure>();
+
+function noteEntityKey(state: WalkState, keys: Set<string> | undefined, reader: EntityReader): void {
+  if (!keys) return;
+  // Sibling personal fields of one entity (name, email, …) share its key: read it once.
+  const entity = state.ancestors[reader.depth];
+  if (entity !== state.lastEntity || reader !== state.lastReader) {
+    state.lastEntity = entity;
+    state.lastReader = reader;
+    state.lastKey = keyOf(entity, reader);
+  }
+  if (state.lastKey !== undefined) keys.add(state.lastKey);
+}
+
+/**
+ * The measure tree as one function per node, reading response keys as literal property names:
+ * a loop reading `value[key]` by variable key, over objects of every shape in the response, was
+ * megamorphic (as in result shaping, gateway/result-shaping.ts).
+ */
+function compileMeasure(root: MeasureNode): Measure {
+  const leaves: MeasureLeaf[] = [];
+  const functions: string[] = [];
+  const compileNode = (node: MeasureNode, depth: number): string => {
+    const name = `node${functions.length}`;
+    functions.push('');
+    const lines = [
+      `function ${name}(value, totals, entityKeys, state) {`,
+      `if (value === null || typeof value !== 'object') return;`,
+      `if (Array.isArray(value)) { for (let i = 0; i < value.length; i++) ${name}(value[i], totals, entityKeys, state); return; }`,
+      `state.ancestors[${depth}] = value;`,
+    ];
+    for (const leaf of node.leaves) {
+      const index = leaves.push(leaf) - 1;
+      const guard = leaf.types ? `if (leaves[${index}].types.has(String(value[${literalKey(TYPENAME_KEY)}]))) ` : '';
+      const entity = leaf.entity ? ` if (n > 0) noteEntityKey(state, entityKeys[${leaf.use}], leaves[${index}].entity);` : '';
+      lines.push(`${guard}{ const v = value[${literalKey(leaf.field)}]; const n = v === null || v === undefined ? 0 : Array.isArray(v) ? countValues(v) : 1; totals[${leaf.use}] += n;${entity} }`);
+    }
+    for (const child of node.children) lines.push(`${compileNode(child.node, depth + 1)}(value[${literalKey(child.key)}], totals, entityKeys, state);`);
+    lines.push('}');
+    functions[Number(name.slice(4))] = lines.join('\n');
+    return name;
+  };
+  const rootName = compileNode(root, 0);
+  const body = `${functions.join('\n')}\nreturn ${rootName};`;
+  return new Function('leaves', 'countValues', 'noteEntityKey', body)(leaves, countValues, noteEntityKey) as Measure;
 }
 
 /** Removes every hidden key the audit step added, in place. */

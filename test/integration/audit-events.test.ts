@@ -468,4 +468,13 @@ describe('audit events through interfaces and unions', () => {
     expect(use(event, 'Employee.ssn')).toMatchObject({ decision: 'denied', values: 0 });
     expect(use(event, 'Employee.ssn')!.entityKeys).toEqual([]);
   });
+
+  it('counts one response key under two type conditions per type: each coordinate its own objects', async () => {
+    const { body, event } = await ask('{ search { ... on Customer { name email } ... on Employee { name email } } }');
+    expect(body.data.search.map((r: any) => r.name)).toEqual(['Grace Hopper', 'Ada Lovelace', 'Alan Turing']);
+    expect(use(event, 'Customer.name')).toMatchObject({ values: 1 });
+    expect(use(event, 'Employee.name')).toMatchObject({ values: 2 });
+    expect(use(event, 'Customer.email')).toMatchObject({ values: 1, entityKeys: ['c1'] });
+    expect(use(event, 'Employee.email')).toMatchObject({ values: 1, entityKeys: ['e1'] });
+  });
 });
