@@ -108,14 +108,14 @@ interface ShapedSet {
 const NO_PROPERTIES: object = Object.freeze(Object.create(null));
 const newData = (): Data => Object.create(NO_PROPERTIES) as Data;
 
-let requests = 0;
+let requestsShaped = 0;
 
 /** Drop-in for `@apollo/gateway`'s `computeResponse` (dist/resultShaping.js), same results and errors. */
 export function computeResponse({ operation, variables, input, introspectionHandling }: ComputeResponseArgs): { data: Data | null | undefined; errors: GraphQLError[] } {
   if (!input) return { data: input, errors: [] };
   const schema = operation.schema();
   const request: Request = {
-    id: ++requests,
+    id: ++requestsShaped,
     schema,
     variables: { __proto__: null, ...operation.collectDefaultedVariableValues(), ...variables } as Record<string, unknown>,
     errors: [],

@@ -344,8 +344,9 @@ function compileMeasure(root: MeasureNode): Measure {
   const leaves: MeasureLeaf[] = [];
   const functions: string[] = [];
   const compileNode = (node: MeasureNode, depth: number): string => {
-    const name = `node${functions.length}`;
-    functions.push('');
+    // Its place is taken before its children compile theirs: the root is node0.
+    const index = functions.push('') - 1;
+    const name = `node${index}`;
     const lines = [
       `function ${name}(value, totals, entityKeys, state) {`,
       `if (value === null || typeof value !== 'object') return;`,
@@ -353,14 +354,14 @@ function compileMeasure(root: MeasureNode): Measure {
       `state.ancestors[${depth}] = value;`,
     ];
     for (const leaf of node.leaves) {
-      const index = leaves.push(leaf) - 1;
-      const guard = leaf.types ? `if (leaves[${index}].types.has(String(value[${literalKey(TYPENAME_KEY)}]))) ` : '';
-      const entity = leaf.entity ? ` if (n > 0) noteEntityKey(state, entityKeys[${leaf.use}], leaves[${index}].entity);` : '';
+      const at = leaves.push(leaf) - 1;
+      const guard = leaf.types ? `if (leaves[${at}].types.has(String(value[${literalKey(TYPENAME_KEY)}]))) ` : '';
+      const entity = leaf.entity ? ` if (n > 0) noteEntityKey(state, entityKeys[${leaf.use}], leaves[${at}].entity);` : '';
       lines.push(`${guard}{ const v = value[${literalKey(leaf.field)}]; const n = v === null || v === undefined ? 0 : Array.isArray(v) ? countValues(v) : 1; totals[${leaf.use}] += n;${entity} }`);
     }
     for (const child of node.children) lines.push(`${compileNode(child.node, depth + 1)}(value[${literalKey(child.key)}], totals, entityKeys, state);`);
     lines.push('}');
-    functions[Number(name.slice(4))] = lines.join('\n');
+    functions[index] = lines.join('\n');
     return name;
   };
   const rootName = compileNode(root, 0);
