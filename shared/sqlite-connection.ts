@@ -46,8 +46,9 @@ function reusePreparedStatements(conn: Sqlite): void {
  */
 export function rowsBuiltInJs<S extends Statement>(statement: S): S {
   if (!statement.reader) return statement;
-  let width = statement.columns().length;
-  let build = rowBuilder(statement);
+  // Compiled on the first row, and again for a row of another width.
+  let width = -1;
+  let build: RowBuilder = () => ({});
   const toObject = (values: unknown[]): Record<string, unknown> => {
     if (values.length !== width) {
       build = rowBuilder(statement);

@@ -112,7 +112,7 @@ export async function reviewPagesBy(
   after?: string | null,
   minRating?: number,
 ): Promise<ReviewRow[]> {
-  const source = db.knex('reviews').select('reviews.*').whereIn(column, KEYS[column](parentIds));
+  const source = db.knex('reviews').whereIn(column, KEYS[column](parentIds));
   if (minRating != null) source.where('rating', '>=', minRating);
   return fetchPagesPerParent<ReviewRow>(db.knex, source, 'reviews', column, NEWEST_REVIEWS, first, after);
 }
@@ -162,7 +162,7 @@ export async function countTickets(db: Database, filter: TicketFilter = {}): Pro
 
 /** Newest tickets of each customer, optionally only in some states: one statement for all customers. */
 export async function ticketPagesByCustomers(db: Database, customerIds: readonly Key[], first: number, after?: string | null, status?: string[]): Promise<TicketRow[]> {
-  const source = db.knex('support_tickets').select('support_tickets.*').whereIn('customer_id', KEYS.customer_id(customerIds));
+  const source = db.knex('support_tickets').whereIn('customer_id', KEYS.customer_id(customerIds));
   if (status) source.whereIn('status', status);
   return fetchPagesPerParent<TicketRow>(db.knex, source, 'support_tickets', 'customer_id', NEWEST_TICKETS, first, after);
 }

@@ -86,7 +86,7 @@ export async function productPagesBy(
   first: number,
   after?: string | null,
 ): Promise<ProductRow[]> {
-  const source = db.knex('products').select('products.*').whereIn(column, integerKeys(parentIds));
+  const source = db.knex('products').whereIn(column, integerKeys(parentIds));
   return fetchPagesPerParent<ProductRow>(db.knex, source, 'products', column, PRODUCTS_BY_NAME, first, after);
 }
 
@@ -128,7 +128,7 @@ export async function stockByProducts(db: Database, productIds: readonly (string
 
 /** Stock pages of each warehouse, by product id: one statement for all warehouses. */
 export async function stockPagesByWarehouses(db: Database, warehouseIds: readonly (string | number)[], first: number, after?: string | null) {
-  const source = db.knex('stock_levels').select('stock_levels.*').whereIn('warehouse_id', integerKeys(warehouseIds));
+  const source = db.knex('stock_levels').whereIn('warehouse_id', integerKeys(warehouseIds));
   return fetchPagesPerParent<StockRow>(db.knex, source, 'stock_levels', 'warehouse_id', STOCK_BY_PRODUCT, first, after);
 }
 

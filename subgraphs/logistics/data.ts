@@ -88,7 +88,7 @@ export async function shipmentPagesByCarriers(
   after?: string | null,
   filter?: ShipmentFilter,
 ): Promise<ShipmentRow[]> {
-  const source = filteredShipments(db, filter).select('shipments.*').whereIn('carrier_id', integerKeys(carrierIds));
+  const source = filteredShipments(db, filter).whereIn('carrier_id', integerKeys(carrierIds));
   return fetchPagesPerParent<ShipmentRow>(db.knex, source, 'shipments', 'carrier_id', SHIPMENT_ORDER.SHIPPED_AT, first, after);
 }
 

@@ -163,7 +163,7 @@ export async function orderPagesBy(
   parentIds: readonly Key[],
   query: OrderQuery,
 ): Promise<OrderRow[]> {
-  const source = filteredOrders(db, query.filter).select('orders.*').whereIn(column, parentKeys(column, parentIds));
+  const source = filteredOrders(db, query.filter).whereIn(column, parentKeys(column, parentIds));
   return fetchPagesPerParent<OrderRow>(db.knex, source, 'orders', column, orderKeyset(query.field, query.direction), query.first, query.after);
 }
 
