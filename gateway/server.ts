@@ -6,6 +6,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { isUnexpectedError, maskUnexpectedError, MeshgateError, withoutSuggestions } from '../shared/errors';
 import { GraphQLError } from 'graphql';
 import { useNodeCryptoForApolloHashes } from '../shared/apollo-hash';
+import { answerRelease } from '../shared/answer-release';
 import { closeServer, createHttpServer, graphqlRoute, listen, NO_STORE, sendJson, type RequestRefusal } from '../shared/http';
 import { createLogger, type Logger } from '../shared/logger';
 import { ANONYMOUS } from '../shared/principal';
@@ -167,6 +168,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const maskUnexpected = maskUnexpectedError(logger, {
     loggedUnder: (error) => (error instanceof Error ? (loggedUnder.get(error) ?? (error instanceof GraphQLError && error.originalError ? loggedUnder.get(error.originalError) : undefined)) : undefined),
   });
+  const answers = answerRelease<GatewayContext>((context) => context.state);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [
@@ -175,6 +177,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
       ApolloServerPluginCacheControlDisabled(),
       supergraphListener,
       errorLog,
+      answers.plugin,
       ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
     ],
     // Meshgate stops in order itself (HTTP drained, then audit flushed); Apollo must not race it.
@@ -234,7 +237,7 @@ export async function createGateway(options: GatewayOptions): Promise<MeshgateGa
   const endpointHost = { prepareContext, supergraph: () => loaded, subgraphs: () => subgraphs };
   const httpServer = createHttpServer(
     {
-      '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal, responseHeaders: NO_STORE })),
+      '/graphql': tracedRoute('POST /graphql', graphqlRoute(apollo, { context: createContext, maxBodyBytes: limits.settings.maxBodyBytes, onRefused: auditRefusal, responseHeaders: NO_STORE, answered: answers.release })),
       '/health': async (_req, res) => {
         const results = await probe();
         const ready = results.every((r) => r.up);

@@ -116,6 +116,8 @@ export interface GraphqlRouteOptions<C> {
   answerDirectly?: (req: IncomingMessage, body: unknown, context: () => Promise<C>) => Promise<DirectAnswer | undefined>;
   /** Set on every answer of the route, refusals included (the gateway's `cache-control: no-store`). */
   responseHeaders?: Readonly<Record<string, string>>;
+  /** Told, with its context, once Apollo Server's answer to a request is serialised and sent (`answerRelease`'s `release`). */
+  answered?: (context: C) => void;
 }
 
 /**
@@ -161,6 +163,7 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
       return;
     }
     const queryStart = url.indexOf('?');
+    let contextValue: C | undefined;
     const response = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: req.method ?? 'GET',
@@ -168,16 +171,17 @@ export function graphqlRoute<C extends BaseContext>(server: ApolloServer<C>, opt
         search: queryStart >= 0 ? url.slice(queryStart) : '',
         body,
       },
-      context: () => options.context(req),
+      context: async () => (contextValue = await options.context(req)),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       endWithText(res, response.body.string);
-      return;
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
     }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    if (contextValue !== undefined) options.answered?.(contextValue);
   };
 }
 
