@@ -3,12 +3,11 @@ import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener, GraphQLRe
 /**
  * Lets go of each answer's data once Apollo Server has serialised and sent it.
  *
- * Why: a young collection copies what is alive into the old generation, and a request in flight
- * at one is alive: its request context and Apollo's response object go old. The answer is built
- * last and hung on that response; when the request ends, the now-old response is garbage, but a
- * young collection cannot know (it takes every old-to-young pointer as live), so it copied every
- * answer of the interval into the old generation too, where only a full collection frees it. On
- * `heavy` that was ~8 MB per young collection (25–45 ms pauses that stop every request in flight)
+ * Why: Apollo's response object is made when a request starts, and goes old when a young
+ * collection finds the request in flight; the answer, built last, is hung on it. A young
+ * collection takes every pointer from the old generation as live, whether its holder is still in
+ * use or not, so answers were copied into the old generation, where only a full collection frees
+ * them: on `heavy` ~8 MB per young collection (25–45 ms pauses that stop every request in flight)
  * and an old generation filling at 40 MB/s. Cutting the response's link to its data once it is
  * sent lets the next young collection free it where it is (bench/README.md, "answers let go").
  *
