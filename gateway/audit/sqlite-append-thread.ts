@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MeshgateError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
+import { sizeWorkersByTheirOwnLimits } from '../heap-growth';
 import type { AuditEvent } from './types';
 
 /**
@@ -64,6 +65,7 @@ export function sqliteAppendThread(config: AppendThreadConfig, logger: Logger = 
   };
 
   const start = (): Worker => {
+    sizeWorkersByTheirOwnLimits();
     const w = new Worker(BOOT, { eval: true, execArgv: [], workerData: { nice: APPEND_THREAD_NICE, ...config } });
     w.on('message', (reply: AppendReply) => {
       if ('warning' in reply) return logger.warn(reply.warning);

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_HEAP_GROWTH_PERCENT, heapGrowthPercentFromEnv, limitHeapGrowth } from '../../gateway/heap-growth';
@@ -39,5 +41,35 @@ describe('heap growth of a gateway process', () => {
     expect(code).not.toBe(0);
     expect(err).toMatch(/CONFIG_INVALID.*MESHGATE_HEAP_GROWTH_PERCENT/);
     expect(setFlags).not.toHaveBeenCalled();
+  });
+
+  it('worker threads started after sizeWorkersByTheirOwnLimits size their own young generation; the gateway keeps its 64 MB semi-spaces', () => {
+    // A child node started as the gateway is (GATEWAY_NODE_FLAGS): a worker that keeps three
+    // batches of small objects alive reports its new space; then the main thread does the same.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const v8 = require('node:v8');
+      const { sizeWorkersByTheirOwnLimits } = require(${JSON.stringify(path.resolve(__dirname, '../../gateway/heap-growth.ts'))});
+      const churn = 'let keep = []; for (let r = 0; r < 200; r++) { const b = []; for (let i = 0; i < 20000; i++) b.push({ a: "x" + i, b: [i] }); keep.push(b); if (keep.length > 3) keep.shift(); }';
+      const newSpaceMB = () => Math.round(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1e6);
+      const inWorker = () => new Promise((resolve, reject) => {
+        const w = new Worker('const v8 = require("node:v8"); ' + churn + '; require("node:worker_threads").parentPort.postMessage((' + newSpaceMB + ')())', { eval: true, execArgv: [] });
+        w.once('message', (mb) => { resolve(mb); w.terminate(); });
+        w.once('error', reject);
+      });
+      (async () => {
+        const before = await inWorker();
+        sizeWorkersByTheirOwnLimits();
+        const after = await inWorker();
+        eval(churn);
+        console.log(JSON.stringify({ before, after, main: newSpaceMB() }));
+      })();
+    `;
+    const out = execFileSync(process.execPath, ['--max-semi-space-size=64', '--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const { before, after, main } = JSON.parse(out.trim().split('\n').pop()!);
+    // 64 MB semi-spaces let a young generation grow past 100 MB; V8's own sizing stays far below.
+    expect(before).toBeGreaterThan(100);
+    expect(after).toBeLessThan(40);
+    expect(main).toBeGreaterThan(100);
   });
 });
