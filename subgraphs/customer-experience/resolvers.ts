@@ -125,14 +125,14 @@ export const resolvers = {
       const first = pageSize(args.first);
       const filter = reviewFilter(args.filter);
       const page = await data.reviewPage(ctx.db, first, args.after, filter);
-      return { ...mapConnection(page, review), totalCount: () => data.countReviews(ctx.db, filter) };
+      return mapConnection(page, review, () => data.countReviews(ctx.db, filter));
     },
     supportTicket: (_: unknown, { id }: { id: string }, ctx: Ctx) => ticketById(id, ctx),
     supportTickets: async (_: unknown, args: PageArgs & { filter?: TicketFilterArgs | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
       const filter = ticketFilter(args.filter);
       const page = await data.ticketPage(ctx.db, first, args.after, filter);
-      return { ...mapConnection(page, ticket), totalCount: () => data.countTickets(ctx.db, filter) };
+      return mapConnection(page, ticket, () => data.countTickets(ctx.db, filter));
     },
     satisfaction: async (_: unknown, args: { from?: string | null; to?: string | null }, ctx: Ctx) => {
       const rows = await data.satisfactionCounts(ctx.db, periodArgument(args.from, args.to, ['from', 'to']));
@@ -168,10 +168,7 @@ export const resolvers = {
       const first = pageSize(args.first);
       const minRating = stars(args.minRating, 'minRating');
       const rows = await ctx.loaders.reviewsByProduct({ first, after: args.after ?? undefined, minRating }).load(p.id);
-      return {
-        ...toConnection(rows.map(review), first, reviewCursor),
-        totalCount: async () => (await ctx.loaders.ratingsByProduct.load(p.id)).reduce((n, r) => (r.score >= (minRating ?? 1) ? n + r.n : n), 0),
-      };
+      return toConnection(rows.map(review), first, reviewCursor, async () => (await ctx.loaders.ratingsByProduct.load(p.id)).reduce((n, r) => (r.score >= (minRating ?? 1) ? n + r.n : n), 0));
     },
     averageRating: async (p: { id: Key }, _: unknown, ctx: Ctx) => summary(await ctx.loaders.ratingsByProduct.load(p.id)).averageScore,
     reviewCount: async (p: { id: Key }, _: unknown, ctx: Ctx) => summary(await ctx.loaders.ratingsByProduct.load(p.id)).responses,
@@ -184,19 +181,13 @@ export const resolvers = {
     reviews: async (c: { id: Key }, args: PageArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
       const rows = await ctx.loaders.reviewsByCustomer({ first, after: args.after ?? undefined }).load(c.id);
-      return {
-        ...toConnection(rows.map(review), first, reviewCursor),
-        totalCount: async () => (await ctx.loaders.reviewCountByCustomer.load(c.id))?.n ?? 0,
-      };
+      return toConnection(rows.map(review), first, reviewCursor, async () => (await ctx.loaders.reviewCountByCustomer.load(c.id))?.n ?? 0);
     },
     supportTickets: async (c: { id: Key }, args: PageArgs & { status?: string[] | null }, ctx: Ctx) => {
       const first = pageSize(args.first);
       const status = args.status ?? undefined;
       const rows = await ctx.loaders.ticketsByCustomer({ first, after: args.after ?? undefined, status }).load(c.id);
-      return {
-        ...toConnection(rows.map(ticket), first, ticketCursor),
-        totalCount: async () => (await ctx.loaders.ticketStatsByCustomer.load(c.id)).reduce((n, r) => (!status || status.includes(r.status) ? n + r.n : n), 0),
-      };
+      return toConnection(rows.map(ticket), first, ticketCursor, async () => (await ctx.loaders.ticketStatsByCustomer.load(c.id)).reduce((n, r) => (!status || status.includes(r.status) ? n + r.n : n), 0));
     },
     satisfaction: async (c: { id: Key }, _: unknown, ctx: Ctx) =>
       summary((await ctx.loaders.ticketStatsByCustomer.load(c.id)).filter((r): r is data.TicketStats & data.ScoreCount => r.score !== null)),

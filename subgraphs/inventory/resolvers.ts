@@ -61,7 +61,7 @@ export const resolvers = {
         field: args.orderBy?.field,
         direction: args.orderBy?.direction === 'DESC' ? 'desc' : 'asc',
       });
-      return { ...mapConnection(page, product), totalCount: () => data.countProducts(ctx.db, args.filter) };
+      return mapConnection(page, product, () => data.countProducts(ctx.db, args.filter));
     },
     category: async (_: unknown, { id }: { id: string }, ctx: Ctx) => ctx.loaders.category.load(id),
     categories: (_: unknown, __: unknown, ctx: Ctx) => data.allCategories(ctx.db),
@@ -71,7 +71,7 @@ export const resolvers = {
     },
     suppliers: async (_: unknown, args: PageArgs, ctx: Ctx) => {
       const page = await data.supplierPage(ctx.db, pageSize(args.first), args.after);
-      return { ...mapConnection(page, supplier), totalCount: () => data.countSuppliers(ctx.db) };
+      return mapConnection(page, supplier, () => data.countSuppliers(ctx.db));
     },
     warehouse: (_: unknown, { id }: { id: string }, ctx: Ctx) => ctx.loaders.warehouse.load(id),
     warehouses: (_: unknown, __: unknown, ctx: Ctx) => data.allWarehouses(ctx.db),
@@ -100,10 +100,7 @@ export const resolvers = {
     products: async (c: { id: number }, args: PageArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
       const rows = await ctx.loaders.productsByCategory({ first, after: args.after }).load(c.id);
-      return {
-        ...toConnection(rows.map(product), first, byName),
-        totalCount: async () => (await ctx.loaders.productCountByCategory.load(c.id))?.n ?? 0,
-      };
+      return toConnection(rows.map(product), first, byName, async () => (await ctx.loaders.productCountByCategory.load(c.id))?.n ?? 0);
     },
   },
 
@@ -111,10 +108,7 @@ export const resolvers = {
     products: async (s: { id: number }, args: PageArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
       const rows = await ctx.loaders.productsBySupplier({ first, after: args.after }).load(s.id);
-      return {
-        ...toConnection(rows.map(product), first, byName),
-        totalCount: async () => (await ctx.loaders.productCountBySupplier.load(s.id))?.n ?? 0,
-      };
+      return toConnection(rows.map(product), first, byName, async () => (await ctx.loaders.productCountBySupplier.load(s.id))?.n ?? 0);
     },
   },
 
@@ -122,10 +116,7 @@ export const resolvers = {
     stockLevels: async (w: { id: number }, args: PageArgs, ctx: Ctx) => {
       const first = pageSize(args.first);
       const rows = await ctx.loaders.stockByWarehouse({ first, after: args.after }).load(w.id);
-      return {
-        ...toConnection(rows.map(stockLevel), first, (s) => [s.productId, s.productId]),
-        totalCount: async () => (await ctx.loaders.stockCountByWarehouse.load(w.id))?.n ?? 0,
-      };
+      return toConnection(rows.map(stockLevel), first, (s) => [s.productId, s.productId], async () => (await ctx.loaders.stockCountByWarehouse.load(w.id))?.n ?? 0);
     },
   },
 

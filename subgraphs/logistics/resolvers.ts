@@ -94,7 +94,7 @@ export const resolvers = {
         field: args.orderBy?.field,
         direction: args.orderBy?.direction === 'DESC' ? 'desc' : 'asc',
       });
-      return { ...mapConnection(page, shipment), totalCount: () => data.countShipments(ctx.db, filter) };
+      return mapConnection(page, shipment, () => data.countShipments(ctx.db, filter));
     },
   },
 
@@ -103,10 +103,7 @@ export const resolvers = {
       const first = pageSize(args.first);
       const filter = shipmentFilter(args.filter);
       const rows = await ctx.loaders.shipmentsByCarrier({ first, after: args.after, filter }).load(c.id);
-      return {
-        ...toConnection(rows.map(shipment), first, byShippedAt),
-        totalCount: async () => (await ctx.loaders.shipmentCountByCarrier({ filter }).load(c.id))?.n ?? 0,
-      };
+      return toConnection(rows.map(shipment), first, byShippedAt, async () => (await ctx.loaders.shipmentCountByCarrier({ filter }).load(c.id))?.n ?? 0);
     },
     deliveryStats: async (c: { id: number }, _: unknown, ctx: Ctx) => {
       const row = await ctx.loaders.deliveryStats.load(c.id);

@@ -72,9 +72,9 @@ function orderQuery(args: OrderArgs): data.OrderQuery {
   };
 }
 
-function orderConnection(rows: data.OrderRow[], query: data.OrderQuery) {
+function orderConnection(rows: data.OrderRow[], query: data.OrderQuery, totalCount: () => Promise<number>) {
   const { sortKey, idKey } = data.orderKeyset(query.field, query.direction);
-  return mapConnection(toConnection(rows, query.first, (row) => cursorValues(row, sortKey, idKey)), order);
+  return mapConnection(toConnection(rows, query.first, (row) => cursorValues(row, sortKey, idKey)), order, totalCount);
 }
 
 async function customerById(id: string, ctx: Ctx) {
@@ -103,13 +103,13 @@ export const resolvers = {
     customer: (_: unknown, { id }: { id: string }, ctx: Ctx) => customerById(id, ctx),
     customers: async (_: unknown, args: PageArgs & { filter?: data.CustomerFilter | null }, ctx: Ctx) => {
       const page = await data.customerPage(ctx.db, pageSize(args.first), args.after, args.filter);
-      return { ...mapConnection(page, customer), totalCount: () => data.countCustomers(ctx.db, args.filter) };
+      return mapConnection(page, customer, () => data.countCustomers(ctx.db, args.filter));
     },
     order: (_: unknown, { id }: { id: string }, ctx: Ctx) => orderById(id, ctx),
     orders: async (_: unknown, args: OrderArgs, ctx: Ctx) => {
       const query = orderQuery(args);
       const page = await data.orderPage(ctx.db, query);
-      return { ...mapConnection(page, order), totalCount: () => data.countOrders(ctx.db, query.filter) };
+      return mapConnection(page, order, () => data.countOrders(ctx.db, query.filter));
     },
     salesRep: (_: unknown, { id }: { id: string }, ctx: Ctx) => salesRepById(id, ctx),
     salesReps: async (_: unknown, __: unknown, ctx: Ctx) => (await data.allSalesReps(ctx.db)).map(salesRep),
@@ -120,10 +120,7 @@ export const resolvers = {
     orders: async (c: { id: string }, args: OrderArgs, ctx: Ctx) => {
       const query = orderQuery(args);
       const rows = await ctx.loaders.ordersByCustomer(query).load(c.id);
-      return {
-        ...orderConnection(rows, query),
-        totalCount: async () => (await ctx.loaders.orderCountByCustomer(query.filter).load(c.id))?.n ?? 0,
-      };
+      return orderConnection(rows, query, async () => (await ctx.loaders.orderCountByCustomer(query.filter).load(c.id))?.n ?? 0);
     },
     salesSummary: async (c: { id: string }, _: unknown, ctx: Ctx) => {
       const row = await ctx.loaders.customerSummary.load(c.id);
@@ -154,10 +151,7 @@ export const resolvers = {
     orders: async (r: { id: number }, args: OrderArgs, ctx: Ctx) => {
       const query = orderQuery(args);
       const rows = await ctx.loaders.ordersBySalesRep(query).load(r.id);
-      return {
-        ...orderConnection(rows, query),
-        totalCount: async () => (await ctx.loaders.orderCountBySalesRep(query.filter).load(r.id))?.n ?? 0,
-      };
+      return orderConnection(rows, query, async () => (await ctx.loaders.orderCountBySalesRep(query.filter).load(r.id))?.n ?? 0);
     },
   },
 
