@@ -3,6 +3,7 @@ import path from 'node:path';
 import { acceptSecurityFeatures } from '../gateway/authorization/requirements';
 import { composeSupergraph, formatProblems, loadSubgraphSchemas } from '../gateway/compose';
 import { GATEWAY_NODE_FLAGS } from '../gateway/heap-growth';
+import { SUBGRAPH_NODE_FLAGS } from '../shared/subgraph-main';
 import { domains } from '../subgraphs';
 import { cpuSeconds, GATEWAY_CPU, onCpu, ownCpuSeconds, runQueueWaitSeconds, SHARED_CPU, type Placement } from './cpus';
 import type { BenchAuditStats } from './gateway-process';
@@ -96,6 +97,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       startService({
         name: domain.name,
         script: path.join(path.dirname(domain.schemaFile), 'main.ts'),
+        nodeArgs: SUBGRAPH_NODE_FLAGS,
         env,
         wrap: (argv) => onCpu(options.placement, SHARED_CPU, withCpuProfile(argv, options.cpuProfDir, domain.name)),
         readyTimeoutMs: SEED_TIMEOUT_MS,

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../gateway/config';
 import { limitHeapGrowth } from '../../gateway/heap-growth';
 import { MeshgateError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
+import { SUBGRAPH_NODE_FLAGS } from '../../shared/subgraph-main';
 import { domainNamed } from '../../subgraphs';
 import { numberFlag, parseFlags, portFlag, UsageError } from '../args';
 import { reloadOnSighup } from '../../gateway/reload';
@@ -31,7 +32,7 @@ function spawnSubgraph(name: string, routingUrl: string, env: NodeJS.ProcessEnv)
   if (!domain) throw new UsageError(`"${name}" in the config is not a domain of this repository; \`meshgate start\` runs the demo mesh only (use \`meshgate gateway\` for other subgraphs)`);
   const url = new URL(routingUrl);
   const main = path.join(path.dirname(domain.schemaFile), 'main.ts');
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), main], {
+  const child = spawn(process.execPath, [...SUBGRAPH_NODE_FLAGS, '--require', require.resolve('tsx/cjs'), main], {
     env: { ...env, PORT: url.port || '80', HOST: url.hostname },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

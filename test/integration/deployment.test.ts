@@ -5,6 +5,7 @@ import { createAuditWriter } from '../../gateway/audit/writer';
 import { loadConfig, routingUrlEnvVar } from '../../gateway/config';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from '../../gateway/fetcher';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/heap-growth';
+import { SUBGRAPH_NODE_FLAGS } from '../../shared/subgraph-main';
 import { subgraphTimeouts } from '../../gateway/subgraph-timeouts';
 import { dbConfigFromEnv } from '../../shared/db';
 import { domains } from '../../subgraphs';
@@ -35,7 +36,7 @@ describe('compose.yaml agrees with the code', () => {
     const routing = new URL(config.subgraphs.find((s) => s.name === name)!.routingUrl);
     expect(Number(env.PORT)).toBe(Number(routing.port));
     expect(Number(env.PORT)).toBe(domain.defaultPort);
-    expect(compose.services[name].command).toEqual(['node', 'bin/meshgate', 'subgraph', name]);
+    expect(compose.services[name].command).toEqual(['node', ...SUBGRAPH_NODE_FLAGS, 'bin/meshgate', 'subgraph', name]);
     expect(dbConfigFromEnv(name, env)).toEqual({ url: env.DATABASE_URL, schema: env.DB_SCHEMA });
     expect(dbConfigFromEnv(name, { DATABASE_URL: env.DATABASE_URL }).schema).toBe(env.DB_SCHEMA);
   });
