@@ -23,7 +23,8 @@ export function inflightKey(options: GraphQLDataSourceProcessOptions<GatewayCont
 }
 
 interface Shared<T> {
-  promise: Promise<T>;
+  /** The call, until it settles: see `run`. */
+  promise: Promise<T> | undefined;
   /** Requests still to take the answer: all but the last get a copy, so none sees another's merges. */
   takers: number;
 }
@@ -48,7 +49,7 @@ export class InflightFetches<T extends { data?: any; errors?: any; extensions?: 
    */
   run(key: string, fetch: () => Promise<T>): Promise<T> {
     const current = this.inflight.get(key);
-    if (current) {
+    if (current?.promise) {
       current.takers++;
       this.joined++;
       this.onJoin?.();
@@ -57,12 +58,20 @@ export class InflightFetches<T extends { data?: any; errors?: any; extensions?: 
         () => fetch(),
       );
     }
-    const shared: Shared<T> = { promise: fetch(), takers: 1 };
+    const promise = fetch();
+    const shared: Shared<T> = { promise, takers: 1 };
     this.inflight.set(key, shared);
     // Registered first, so it runs before any taker: no request joins a settled call.
-    const settle = () => void this.inflight.delete(key);
-    shared.promise.then(settle, settle);
-    return shared.promise.then((response) => this.take(shared, response));
+    const settle = () => {
+      this.inflight.delete(key);
+      // The map long outlives its entries, and something old still pointed at deleted ones (most
+      // likely the hash tables the Map replaced as it grew and shrank): each entry's answer, and
+      // the requests awaiting it, survived young collections until a full one. Measured on
+      // governed `small`: 7.5% of all allocation promoted, 4.5% without this link.
+      shared.promise = undefined;
+    };
+    promise.then(settle, settle);
+    return promise.then((response) => this.take(shared, response));
   }
 
   get size(): number {
