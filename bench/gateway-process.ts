@@ -48,7 +48,7 @@ function serveAuditStats(writer: AuditWriter, store: ReturnType<typeof lazyAudit
 }
 
 async function main(): Promise<void> {
-  // As `meshgate gateway` runs: MESHGATE_HEAP_GROWTH_PERCENT from the environment (default: V8's own policy, as bare).
+  // As `meshgate gateway` runs: MESHGATE_HEAP_GROWTH_PERCENT from the environment (default 100; bare keeps V8's own policy).
   limitHeapGrowth();
   const logger = createLogger('gateway');
   const supergraphSdl = fs.readFileSync(process.env.BENCH_SUPERGRAPH_FILE ?? '', 'utf8');

@@ -14,9 +14,10 @@ describe('heap growth of a gateway process', () => {
     vi.unstubAllEnvs();
   });
 
-  it('reads MESHGATE_HEAP_GROWTH_PERCENT: 0 (V8 own policy) by default, 10 to 400 to bound it, anything else refused', () => {
+  it('reads MESHGATE_HEAP_GROWTH_PERCENT: 100 by default, 10 to 400 to bound it, 0 for V8 own policy, anything else refused', () => {
     expect(heapGrowthPercentFromEnv({})).toBe(DEFAULT_HEAP_GROWTH_PERCENT);
-    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(0);
+    expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: ' ' })).toBe(100);
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(100);
     expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '0' })).toBe(0);
     expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '100' })).toBe(100);
     expect(heapGrowthPercentFromEnv({ MESHGATE_HEAP_GROWTH_PERCENT: '50' })).toBe(50);
@@ -25,10 +26,14 @@ describe('heap growth of a gateway process', () => {
     }
   });
 
-  it('sets V8 heap growing percent, and leaves V8 alone at 0', () => {
+  it('sets V8 heap growing percent (100 when the environment says nothing), and leaves V8 alone at 0', () => {
     const setFlags = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => undefined);
-    limitHeapGrowth(100);
+    vi.stubEnv('MESHGATE_HEAP_GROWTH_PERCENT', undefined);
+    limitHeapGrowth();
     expect(setFlags).toHaveBeenCalledWith('--heap-growing-percent=100');
+    setFlags.mockClear();
+    limitHeapGrowth(50);
+    expect(setFlags).toHaveBeenCalledWith('--heap-growing-percent=50');
     setFlags.mockClear();
     limitHeapGrowth(0);
     expect(setFlags).not.toHaveBeenCalled();
