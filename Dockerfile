@@ -13,4 +13,4 @@ EXPOSE 4000
 # SIGTERM drains: in-flight requests finish and queued audit events are written before exit 0.
 STOPSIGNAL SIGTERM
 # GATEWAY_NODE_FLAGS (gateway/heap-growth.ts): a larger young generation, settable only at start.
-CMD ["node", "--max-semi-space-size=64", "bin/meshgate", "gateway", "--config", "supergraph.yaml"]
+CMD ["node", "--max-semi-space-size=32", "bin/meshgate", "gateway", "--config", "supergraph.yaml"]

@@ -14,14 +14,17 @@ export const DEFAULT_HEAP_GROWTH_PERCENT = 100;
 
 /**
  * The Node flags a gateway process starts with (Dockerfile, compose.yaml, the benchmark's
- * Meshgate gateways): young-generation semi-spaces of 64 MB instead of V8's 16. A request keeps
+ * Meshgate gateways): young-generation semi-spaces of 32 MB instead of V8's 16. A request keeps
  * its parsed subgraph answers alive across young collections, so each scavenge copies the data of
- * every request in flight: on `heavy`, 20 scavenges a second of 11 ms each (up to 57), a fifth of
- * the event loop's time. Four times fewer cost 16% less gateway CPU per request on `heavy` and
- * `mixed` side by side, for 75–140 MB more RSS (bench/README.md). V8 sizes the young generation
- * only at start: unlike the heap growth, it cannot be set from inside the process.
+ * every request in flight: with V8's 16 MB, scavenges took a fifth of the event loop on `heavy`.
+ * Larger is not better: what a scavenge copies grows with what was allocated since the last one,
+ * so each pause is about as long as the semi-space is large, and a pause stops every request in
+ * flight. Side by side with the old generation bounded, 32 MB against 64: `small`'s p99 30 against
+ * 39 ms, `heavy`'s 256 against 281, `mixed`'s 128 against 114, 45 MB less RSS (bench/README.md).
+ * V8 sizes the young generation only at start: unlike the heap growth, it cannot be set from
+ * inside the process.
  */
-export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
 /** `MESHGATE_HEAP_GROWTH_PERCENT`: an integer from 10 to 400 (default 100), or `0` for V8's own policy. */
 export function heapGrowthPercentFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -46,7 +49,7 @@ export function limitHeapGrowth(percent: number = heapGrowthPercentFromEnv()): v
  * Lets worker threads started from now on size their own young generation. V8 flags are
  * process-wide, and a `--max-semi-space-size` flag (`GATEWAY_NODE_FLAGS`) sizes every isolate's
  * young generation, over a Worker's own `resourceLimits`: the audit append thread, whose batches
- * live for milliseconds, grew its young generation to 134 MB committed with the gateway's 64 MB
+ * live for milliseconds, grew its young generation to 134 MB committed with 64 MB
  * semi-spaces, and its heap from 25 to 115 MB over a 5-minute soak (bench/README.md). The
  * gateway's own heap was sized when it started and keeps the flag's size. Call before `new Worker`.
  */
