@@ -7,7 +7,7 @@ import { MeshgateError } from '../shared/errors';
  * gateway's old generation swing between 55 and 240 MB (live: ~60 MB), and RSS with it, so a
  * minute's mean RSS depended on where it fell in the swing. Bounded, full collections come about
  * twice as often; since the gateway promotes less (in-flight answers let go, `inflight-dedup.ts`)
- * they no longer cost p99: side by side, `small`'s p99 39.6 against 47.0 ms, peak RSS 80 MB lower
+ * they no longer cost p99: side by side, `small`'s p99 39.6 against 47.0 ms, peak RSS 40–90 MB lower
  * (bench/README.md). `0` gives V8 its own policy back.
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 100;
