@@ -23,6 +23,8 @@ export interface BenchAuditStats {
   written: number;
   failedBatches: number;
   rejected: number;
+  /** Requests held back until the writer caught up (see `AuditWriter.caughtUp`). */
+  heldBack: number;
   /** Rows in the store's `events` table. */
   events: number;
 }
@@ -33,8 +35,8 @@ function serveAuditStats(writer: AuditWriter, store: ReturnType<typeof lazyAudit
       if (req.url?.includes('flush=1')) await writer.flush();
       const db = await store.open();
       const events = Number((await db.knex('events').count({ n: '*' }).first())?.n ?? 0);
-      const { queued, written, failedBatches, rejected } = writer.stats();
-      const stats: BenchAuditStats = { queued, written, failedBatches, rejected, events };
+      const { queued, written, failedBatches, rejected, heldBack } = writer.stats();
+      const stats: BenchAuditStats = { queued, written, failedBatches, rejected, heldBack, events };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
     })().catch((err) => res.writeHead(500).end(String(err)));
   });

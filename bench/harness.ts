@@ -111,7 +111,7 @@ export async function runBenchmark(options: BenchOptions): Promise<Report> {
       requests: governedRequests,
       events: stats.events,
       met: stats.events === governedRequests,
-      writer: { written: stats.written, queued: stats.queued, failedBatches: stats.failedBatches, rejected: stats.rejected },
+      writer: { written: stats.written, queued: stats.queued, failedBatches: stats.failedBatches, rejected: stats.rejected, heldBack: stats.heldBack },
     };
     return {
       startedAt,

@@ -20,7 +20,7 @@ export interface AuditCheck {
   requests: number;
   events: number;
   met: boolean;
-  writer: { written: number; queued: number; failedBatches: number; rejected: number };
+  writer: { written: number; queued: number; failedBatches: number; rejected: number; heldBack: number };
 }
 
 const two = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');

@@ -21,12 +21,13 @@ export interface AppendThreadConfig {
 }
 
 /**
- * Nice 5 against the loop's 0: a quarter of a shared core when both want it, all of an idle one.
- * A saturated core's requests need about 15% of it for their audit (0.16 ms an event against
- * 0.9 ms a request): nice 10 (a tenth) would let the queue grow until it refused events. An
- * unprivileged process cannot raise a priority again, so the value is fixed, not adaptive.
+ * Nice 19, the lowest: the thread writes in the event loop's idle time (the loop waits on
+ * subgraphs) instead of taking the core from requests. At nice 5 it took a quarter of a shared
+ * core whenever both wanted it, and the loop waited for it (governed `small` 0.17 against 0.07 ms
+ * per request). A core the loop saturates leaves it almost nothing: then the writer's queue passes
+ * its high-water mark and new requests wait (`AuditWriter.caughtUp`) until it has caught up.
  */
-export const APPEND_THREAD_NICE = 5;
+export const APPEND_THREAD_NICE = 19;
 
 export type AppendRequest = { type: 'append'; id: number; events: AuditEvent[] } | { type: 'close' };
 export type AppendReply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string } | { id: 0; warning: string };

@@ -74,6 +74,11 @@ export interface AuditSink {
    * fill between this check and the append, and data already served would go unaudited.
    */
   admit(levels: readonly Level[]): AuditAdmission;
+  /**
+   * Undefined while the sink keeps up with what it is given; else a promise the audit step awaits
+   * before a request runs (back-pressure). Sinks that never fall behind leave it out.
+   */
+  caughtUp?(): Promise<void> | undefined;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Flushes, then releases the store. */

@@ -20,6 +20,14 @@ export interface AuditWriterOptions {
   maxOutageMs?: number;
   /** Levels refused by `accepts` while the queue is full or the store is out (default ['RESTRICTED']). */
   failClosedLevels?: readonly Level[];
+  /**
+   * Queued events from which new requests are held back until the store catches up (default
+   * 2 × batchSize, at most half of maxQueue): the append thread runs below the event loop's priority, so under a saturated
+   * core it must get the core back this way, or the queue would fill and refuse events.
+   */
+  backlogHighWater?: number;
+  /** A held-back request goes on after at most this long whatever the queue (default 1,000 ms). */
+  maxHoldBackMs?: number;
   /** `close()` gives up (throwing AUDIT_UNAVAILABLE, logging the unwritten count) after this long (default 30,000 ms). */
   closeTimeoutMs?: number;
   logger?: Logger;
@@ -43,9 +51,12 @@ export interface AuditWriterStats {
   lastError: string | null;
   /** How long the oldest queued event has waited, in ms (0 when the queue is empty): the write lag. */
   lagMs: number;
+  /** Requests held back (see `caughtUp`) until the store caught up with the queue. */
+  heldBack: number;
 }
 
 export interface AuditWriter extends AuditSink {
+  caughtUp(): Promise<void> | undefined;
   stats(): AuditWriterStats;
 }
 
@@ -67,6 +78,8 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   const retryMaxMs = options.retryMaxMs ?? 5_000;
   const maxOutageMs = options.maxOutageMs ?? 5_000;
   const failClosed = new Set<Level>(options.failClosedLevels ?? ['RESTRICTED']);
+  const backlogHighWater = options.backlogHighWater ?? Math.min(2 * batchSize, Math.ceil(maxQueue / 2));
+  const maxHoldBackMs = options.maxHoldBackMs ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   const logger = options.logger ?? createLogger('audit-writer');
   const now = options.now ?? Date.now;
@@ -86,6 +99,9 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   let draining: Promise<void> | null = null;
   let lastRejectLog = 0;
   let abandoned = false;
+  let heldBack = 0;
+  /** What held-back requests wait for, and how to let them go. */
+  let catchUp: { promise: Promise<void>; release(): void } | null = null;
 
   function reject(reason: string, event: AuditEvent): false {
     rejected += 1;
@@ -142,11 +158,14 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
           outageSince = null;
           lastError = null;
           failures = 0;
+          if (!behind()) releaseHeldBack();
         } catch (err) {
           failedBatches += 1;
           failures += 1;
           lastError = (err as Error).message.split('\n')[0].slice(0, 300);
           if (outageSince === null) outageSince = now();
+          // An outage is fail-closed admission's business (accepts), not a reason to hold requests.
+          releaseHeldBack();
           const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures - 1, 30));
           logger.warn({ code: 'AUDIT_UNAVAILABLE', err: lastError, queued: queue.length, retryInMs: delay }, 'audit batch failed; retrying');
           await sleep(delay);
@@ -164,6 +183,17 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   }
 
   const full = () => queue.length + reserved >= maxQueue;
+
+  /** The store is up and writing, but the queue has grown past the high-water mark. */
+  function behind(): boolean {
+    if (closed || outageSince !== null || queue.length < backlogHighWater) return false;
+    // A store that hangs instead of failing is an outage too (as `accepts` reads it).
+    return now() - arrivals[0] <= maxOutageMs + flushIntervalMs;
+  }
+
+  function releaseHeldBack(): void {
+    catchUp?.release();
+  }
 
   function accepts(level: Level): boolean {
     if (!failClosed.has(level)) return true;
@@ -195,6 +225,31 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
 
     accepts,
 
+    /**
+     * Undefined while the store keeps up; else a promise that resolves once the queue is back
+     * under the high-water mark, the store fails, or `maxHoldBackMs` has passed: the audit step
+     * awaits it before a request runs, so an overloaded gateway slows down instead of losing events.
+     */
+    caughtUp(): Promise<void> | undefined {
+      if (!behind()) return undefined;
+      heldBack += 1;
+      if (!catchUp) {
+        let release!: () => void;
+        const promise = new Promise<void>((resolve) => (release = resolve));
+        const timeout = setTimeout(() => wait.release(), maxHoldBackMs);
+        const wait = {
+          promise,
+          release() {
+            clearTimeout(timeout);
+            if (catchUp === wait) catchUp = null;
+            release();
+          },
+        };
+        catchUp = wait;
+      }
+      return catchUp.promise;
+    },
+
     admit(levels: readonly Level[]): AuditAdmission {
       const distinct = [...new Set(levels)];
       const refused = distinct.filter((level) => !accepts(level));
@@ -207,6 +262,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
 
     async close(): Promise<void> {
       closed = true;
+      releaseHeldBack();
       let timeout: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<'timeout'>((resolve) => {
         timeout = setTimeout(() => resolve('timeout'), closeTimeoutMs);
@@ -227,7 +283,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     },
 
     stats(): AuditWriterStats {
-      return { queued: queue.length, written, failedBatches, rejected, reserved, outageSince, lastError, lagMs: arrivals.length ? Math.max(0, now() - arrivals[0]) : 0 };
+      return { queued: queue.length, written, failedBatches, rejected, reserved, outageSince, lastError, lagMs: arrivals.length ? Math.max(0, now() - arrivals[0]) : 0, heldBack };
     },
   };
 }

@@ -53,6 +53,9 @@ function codesOf(errors: readonly GraphQLFormattedError[] | undefined): string[]
  * values the final response carried (entity keys for personal data), the subgraphs actually
  * called, the outcome with error codes, and the latency.
  *
+ * Back-pressure: while the sink is behind on its writes (see `AuditWriter.caughtUp`), new requests
+ * wait before they run.
+ *
  * Fail closed: an operation reading data of a level the sink does not accept now is refused with
  * AUDIT_UNAVAILABLE (503) before any subgraph is called. The check runs in `responseForOperation`,
  * the first hook after every `didResolveOperation` (Apollo runs those concurrently, so authorize's
@@ -153,6 +156,8 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
 
   return {
     name: 'audit',
+    /** A sink behind on its writes holds new requests back until it catches up: slower, but no event lost. */
+    prepareContext: () => sink.caughtUp?.(),
     onSupergraph({ sdl, apiSchema }) {
       catalog = options.catalogOf(sdl).catalog;
       entityKeys = readEntityKeys(sdl, apiSchema);

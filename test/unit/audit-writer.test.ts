@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AuditAppender } from '../../gateway/audit/store';
 import type { AuditEvent } from '../../gateway/audit/types';
 import { createAuditWriter } from '../../gateway/audit/writer';
@@ -105,5 +105,113 @@ describe('audit writer: batches under a steady stream', () => {
     expect(full).toEqual([10, 10]);
     await batching.close();
     expect(full).toEqual([10, 10, 5]);
+  });
+});
+
+/** A store whose every batch waits for its own `next()`: the test decides when each write ends. */
+function steppedStore() {
+  const waiting: (() => void)[] = [];
+  const written: AuditEvent[] = [];
+  const store: AuditAppender = {
+    async append(events) {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      written.push(...events);
+    },
+    async close() {},
+  };
+  const next = async () => {
+    await vi.waitFor(() => expect(waiting.length).toBeGreaterThan(0));
+    waiting.shift()!();
+    // Let the writer see the batch written (and release what waits on it).
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  return { store, written, next };
+}
+
+const settled = async (promise: Promise<void> | undefined) => {
+  let done = false;
+  void promise?.then(() => (done = true));
+  await new Promise((r) => setTimeout(r, 5));
+  return done;
+};
+
+describe('audit writer: back-pressure', () => {
+  it('holds new requests back while the queue is past its high-water mark and the store is writing, and lets them go once it has caught up', async () => {
+    const { store, written, next } = steppedStore();
+    const writer = createAuditWriter(store, { batchSize: 2, backlogHighWater: 4, flushIntervalMs: 1, maxHoldBackMs: 60_000, logger: silent });
+    for (let i = 0; i < 3; i++) writer.append(auditEvent());
+    // Under the mark: nothing to wait for (and nothing allocated for it).
+    expect(writer.caughtUp()).toBeUndefined();
+    writer.append(auditEvent());
+    const held = writer.caughtUp();
+    const alsoHeld = writer.caughtUp();
+    expect(held).toBeInstanceOf(Promise);
+    expect(alsoHeld).toBe(held);
+    expect(writer.stats()).toMatchObject({ queued: 4, heldBack: 2 });
+    expect(await settled(held)).toBe(false);
+
+    await next(); // the first batch of 2 is written: the queue is back under the mark
+    expect(await settled(held)).toBe(true);
+    expect(writer.caughtUp()).toBeUndefined();
+    await next();
+    await writer.flush();
+    expect(written).toHaveLength(4);
+    expect(writer.stats()).toMatchObject({ queued: 0, rejected: 0, heldBack: 2 });
+    await writer.close();
+  });
+
+  it('holds nobody while the store fails or hangs (fail-closed admission decides then), lets go after maxHoldBackMs, and at close', async () => {
+    // Failing: the outage releases those held and holds no one new.
+    let fail = false;
+    let calls = 0;
+    const failing = createAuditWriter(
+      {
+        async append() {
+          calls += 1;
+          await new Promise((r) => setTimeout(r, 20));
+          if (fail) throw new Error('connect ECONNREFUSED audit-db:5432');
+        },
+        async close() {},
+      },
+      { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, retryBaseMs: 60_000, maxHoldBackMs: 60_000, logger: silent },
+    );
+    fail = true;
+    for (let i = 0; i < 3; i++) failing.append(auditEvent());
+    const held = failing.caughtUp();
+    expect(held).toBeInstanceOf(Promise);
+    await vi.waitFor(() => expect(failing.stats().failedBatches).toBe(1));
+    expect(await settled(held)).toBe(true);
+    expect(failing.caughtUp()).toBeUndefined();
+    expect(calls).toBe(1);
+
+    // Hanging: once the oldest event has waited past maxOutageMs, the store counts as out.
+    let clock = 0;
+    const { store } = steppedStore();
+    const hanging = createAuditWriter(store, { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, maxOutageMs: 1_000, maxHoldBackMs: 60_000, now: () => clock, logger: silent });
+    hanging.append(auditEvent());
+    hanging.append(auditEvent());
+    expect(hanging.caughtUp()).toBeInstanceOf(Promise);
+    clock = 1_002;
+    expect(hanging.caughtUp()).toBeUndefined();
+
+    // Still writing but too slowly: a held request goes on after maxHoldBackMs.
+    const slow = steppedStore();
+    const patient = createAuditWriter(slow.store, { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, maxHoldBackMs: 30, logger: silent });
+    patient.append(auditEvent());
+    patient.append(auditEvent());
+    const started = performance.now();
+    await patient.caughtUp();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(patient.stats()).toMatchObject({ queued: 2, heldBack: 1 });
+
+    // Closing lets everyone go.
+    const atClose = patient.caughtUp();
+    expect(atClose).toBeInstanceOf(Promise);
+    const closing = patient.close();
+    expect(await settled(atClose)).toBe(true);
+    await slow.next();
+    await slow.next();
+    await closing;
+    expect(slow.written).toHaveLength(2);
   });
 });
