@@ -22,8 +22,9 @@ export interface AuditWriterOptions {
   failClosedLevels?: readonly Level[];
   /**
    * Queued events from which new requests are held back until the store catches up (default
-   * 2 × batchSize, at most half of maxQueue): the append thread runs below the event loop's priority, so under a saturated
-   * core it must get the core back this way, or the queue would fill and refuse events.
+   * 4 × batchSize, at most half of maxQueue): the append thread runs below the event loop's
+   * priority, so on a saturated core it gets the core this way, or the queue would fill and refuse
+   * events. Short lags pass under the mark: a hold waits for a whole batch to commit.
    */
   backlogHighWater?: number;
   /** A held-back request goes on after at most this long whatever the queue (default 1,000 ms). */
@@ -78,7 +79,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   const retryMaxMs = options.retryMaxMs ?? 5_000;
   const maxOutageMs = options.maxOutageMs ?? 5_000;
   const failClosed = new Set<Level>(options.failClosedLevels ?? ['RESTRICTED']);
-  const backlogHighWater = options.backlogHighWater ?? Math.min(2 * batchSize, Math.ceil(maxQueue / 2));
+  const backlogHighWater = options.backlogHighWater ?? Math.min(4 * batchSize, Math.ceil(maxQueue / 2));
   const maxHoldBackMs = options.maxHoldBackMs ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   const logger = options.logger ?? createLogger('audit-writer');
