@@ -1,4 +1,5 @@
 import type { Row } from './aggregate';
+import type { BenchAuditStats } from './gateway-process';
 import type { SoakResult } from './soak';
 import { GOVERNED } from './workloads';
 
@@ -20,7 +21,8 @@ export interface AuditCheck {
   requests: number;
   events: number;
   met: boolean;
-  writer: { written: number; queued: number; failedBatches: number; rejected: number; heldBack: number };
+  /** The writer's own counts (the store's `events` are above). */
+  writer: Omit<BenchAuditStats, 'events'>;
 }
 
 const two = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');

@@ -235,18 +235,18 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
       if (!behind()) return undefined;
       heldBack += 1;
       if (!catchUp) {
-        let release!: () => void;
-        const promise = new Promise<void>((resolve) => (release = resolve));
-        const timeout = setTimeout(() => wait.release(), maxHoldBackMs);
-        const wait = {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        // Only the current wait is ever released, and its timer goes with it.
+        const timeout = setTimeout(releaseHeldBack, maxHoldBackMs);
+        catchUp = {
           promise,
           release() {
             clearTimeout(timeout);
-            if (catchUp === wait) catchUp = null;
-            release();
+            catchUp = null;
+            resolve();
           },
         };
-        catchUp = wait;
       }
       return catchUp.promise;
     },
