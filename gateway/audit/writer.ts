@@ -21,13 +21,24 @@ export interface AuditWriterOptions {
   /** Levels refused by `accepts` while the queue is full or the store is out (default ['RESTRICTED']). */
   failClosedLevels?: readonly Level[];
   /**
-   * Queued events from which new requests are held back until the store catches up (default
-   * 4 × batchSize, at most half of maxQueue): the append thread runs below the event loop's
-   * priority, so on a saturated core it gets the core this way, or the queue would fill and refuse
-   * events. Short lags pass under the mark: a hold waits for a whole batch to commit.
+   * Queued events from which new requests are held back, a slice at a time (default 4 × batchSize,
+   * at most half of maxQueue): the append thread runs below the event loop's priority, so on a
+   * saturated core it gets the core this way, or the queue would fill and refuse events.
    */
   backlogHighWater?: number;
-  /** A held-back request goes on after at most this long whatever the queue (default 1,000 ms). */
+  /**
+   * Past the high-water mark a held request waits this long at most (default 5 ms), or until a
+   * batch brings the queue back under the mark: short pauses leave the thread the core in slices.
+   * Waiting for a whole batch to commit held each wave of requests for tens of ms (the p99).
+   */
+  holdBackSliceMs?: number;
+  /**
+   * Queued events from which a held request waits for the store to catch up (a batch bringing the
+   * queue back under this), not just a slice (default midway from the mark to maxQueue, at most
+   * twice the mark): slices alone cannot stop an overloaded loop from filling the queue.
+   */
+  backlogLimit?: number;
+  /** A request held until the store catches up goes on after at most this long whatever the queue (default 1,000 ms). */
   maxHoldBackMs?: number;
   /** `close()` gives up (throwing AUDIT_UNAVAILABLE, logging the unwritten count) after this long (default 30,000 ms). */
   closeTimeoutMs?: number;
@@ -52,7 +63,7 @@ export interface AuditWriterStats {
   lastError: string | null;
   /** How long the oldest queued event has waited, in ms (0 when the queue is empty): the write lag. */
   lagMs: number;
-  /** Requests held back (see `caughtUp`) until the store caught up with the queue. */
+  /** Requests held back (see `caughtUp`): for a slice, or until the store caught up with the queue. */
   heldBack: number;
 }
 
@@ -60,6 +71,9 @@ export interface AuditWriter extends AuditSink {
   caughtUp(): Promise<void> | undefined;
   stats(): AuditWriterStats;
 }
+
+/** A slice past the high-water mark, or the store catching up past the backlog limit (see `caughtUp`). */
+type HoldKind = 'slice' | 'catchUp';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -80,6 +94,8 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   const maxOutageMs = options.maxOutageMs ?? 5_000;
   const failClosed = new Set<Level>(options.failClosedLevels ?? ['RESTRICTED']);
   const backlogHighWater = options.backlogHighWater ?? Math.min(4 * batchSize, Math.ceil(maxQueue / 2));
+  const holdBackSliceMs = options.holdBackSliceMs ?? 5;
+  const backlogLimit = options.backlogLimit ?? Math.min(2 * backlogHighWater, Math.ceil((backlogHighWater + maxQueue) / 2));
   const maxHoldBackMs = options.maxHoldBackMs ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   const logger = options.logger ?? createLogger('audit-writer');
@@ -101,8 +117,11 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
   let lastRejectLog = 0;
   let abandoned = false;
   let heldBack = 0;
-  /** What held-back requests wait for, and how to let them go. */
-  let catchUp: { promise: Promise<void>; release(): void } | null = null;
+  /**
+   * What held-back requests wait for, one shared wait per kind: a slice past the high-water mark,
+   * the store catching up past the backlog limit.
+   */
+  const holds: Record<HoldKind, { promise: Promise<void>; resolve(): void; timeout: NodeJS.Timeout } | null> = { slice: null, catchUp: null };
 
   function reject(reason: string, event: AuditEvent): false {
     rejected += 1;
@@ -159,14 +178,15 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
           outageSince = null;
           lastError = null;
           failures = 0;
-          if (!behind()) releaseHeldBack();
+          if (queue.length < backlogLimit) releaseHeldBack('catchUp');
+          if (!behind()) releaseHeldBack('slice');
         } catch (err) {
           failedBatches += 1;
           failures += 1;
           lastError = (err as Error).message.split('\n')[0].slice(0, 300);
           if (outageSince === null) outageSince = now();
           // An outage is fail-closed admission's business (accepts), not a reason to hold requests.
-          releaseHeldBack();
+          releaseAllHeldBack();
           const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures - 1, 30));
           logger.warn({ code: 'AUDIT_UNAVAILABLE', err: lastError, queued: queue.length, retryInMs: delay }, 'audit batch failed; retrying');
           await sleep(delay);
@@ -192,8 +212,27 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     return now() - arrivals[0] <= maxOutageMs + flushIntervalMs;
   }
 
-  function releaseHeldBack(): void {
-    catchUp?.release();
+  function releaseHeldBack(kind: HoldKind): void {
+    const hold = holds[kind];
+    if (!hold) return;
+    holds[kind] = null;
+    clearTimeout(hold.timeout);
+    hold.resolve();
+  }
+
+  function releaseAllHeldBack(): void {
+    releaseHeldBack('slice');
+    releaseHeldBack('catchUp');
+  }
+
+  function holdBack(kind: HoldKind): Promise<void> {
+    const current = holds[kind];
+    if (current) return current.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    const timeout = setTimeout(releaseHeldBack, kind === 'slice' ? holdBackSliceMs : maxHoldBackMs, kind);
+    holds[kind] = { promise, resolve, timeout };
+    return promise;
   }
 
   function accepts(level: Level): boolean {
@@ -227,28 +266,16 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
     accepts,
 
     /**
-     * Undefined while the store keeps up; else a promise that resolves once the queue is back
-     * under the high-water mark, the store fails, or `maxHoldBackMs` has passed: the audit step
-     * awaits it before a request runs, so an overloaded gateway slows down instead of losing events.
+     * Undefined while the store keeps up; else a promise the audit step awaits before a request
+     * runs, so an overloaded gateway slows down instead of losing events. Past the high-water
+     * mark it resolves after a slice (or once the queue is back under the mark); past the backlog
+     * limit, once a batch brings the queue back under the limit or after `maxHoldBackMs`. The
+     * store failing, or `close`, lets everyone go.
      */
     caughtUp(): Promise<void> | undefined {
       if (!behind()) return undefined;
       heldBack += 1;
-      if (!catchUp) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        // Only the current wait is ever released, and its timer goes with it.
-        const timeout = setTimeout(releaseHeldBack, maxHoldBackMs);
-        catchUp = {
-          promise,
-          release() {
-            clearTimeout(timeout);
-            catchUp = null;
-            resolve();
-          },
-        };
-      }
-      return catchUp.promise;
+      return holdBack(queue.length >= backlogLimit ? 'catchUp' : 'slice');
     },
 
     admit(levels: readonly Level[]): AuditAdmission {
@@ -263,7 +290,7 @@ export function createAuditWriter(store: AuditAppender, options: AuditWriterOpti
 
     async close(): Promise<void> {
       closed = true;
-      releaseHeldBack();
+      releaseAllHeldBack();
       let timeout: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<'timeout'>((resolve) => {
         timeout = setTimeout(() => resolve('timeout'), closeTimeoutMs);

@@ -122,7 +122,7 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
   followingCounter('meshgate_audit_events_written_total', 'Audit events committed to the audit store.', (s) => s.written);
   followingCounter('meshgate_audit_failed_batches_total', 'Audit batches whose write failed (each is retried).', (s) => s.failedBatches);
   followingCounter('meshgate_audit_events_rejected_total', 'Audit events refused (queue full, invalid, or writer closed): lost from the trail.', (s) => s.rejected);
-  followingCounter('meshgate_audit_held_back_total', 'Requests held back until the audit store caught up with its queue (back-pressure).', (s) => s.heldBack);
+  followingCounter('meshgate_audit_held_back_total', 'Requests held back because the audit store was behind on its queue (back-pressure: a slice, or until it caught up).', (s) => s.heldBack);
 
   return {
     registry,

@@ -54,7 +54,7 @@ function codesOf(errors: readonly GraphQLFormattedError[] | undefined): string[]
  * called, the outcome with error codes, and the latency.
  *
  * Back-pressure: while the sink is behind on its writes (see `AuditWriter.caughtUp`), new requests
- * wait before they run.
+ * wait before they run: a slice each, or until it has caught up when far behind.
  *
  * Fail closed: an operation reading data of a level the sink does not accept now is refused with
  * AUDIT_UNAVAILABLE (503) before any subgraph is called. The check runs in `responseForOperation`,
@@ -156,7 +156,7 @@ export function useAudit(options: AuditOptions): MeshgatePlugin {
 
   return {
     name: 'audit',
-    /** A sink behind on its writes holds new requests back until it catches up: slower, but no event lost. */
+    /** A sink behind on its writes holds new requests back (a slice, or until it catches up): slower, but no event lost. */
     prepareContext: () => sink.caughtUp?.(),
     onSupergraph({ sdl, apiSchema }) {
       catalog = options.catalogOf(sdl).catalog;

@@ -68,7 +68,8 @@ describe('audit back-pressure: a store slower than the traffic', () => {
 
   it('holds requests back until the store catches up: every request answered, every event written, none refused', async () => {
     const { store, written } = slowStore();
-    const writer = createAuditWriter(store, { ...options, backlogHighWater: 6, maxHoldBackMs: 60_000 });
+    // Slices from 4 queued events; from 8, a wait for the store: the 10 requests in flight then fit (8 + 10 < 20).
+    const writer = createAuditWriter(store, { ...options, backlogHighWater: 4, backlogLimit: 8, maxHoldBackMs: 60_000 });
     const metrics = createGatewayMetrics();
     metrics.watchAudit(() => writer.stats());
     const statuses = await load(writer, metrics);
@@ -81,9 +82,12 @@ describe('audit back-pressure: a store slower than the traffic', () => {
     expect(await metrics.registry.getSingleMetricAsString('meshgate_audit_held_back_total')).toMatch(new RegExp(`^meshgate_audit_held_back_total ${heldBack}$`, 'm'));
   }, 30_000);
 
-  it('without a high-water mark the same traffic fills the queue, and the trail loses events', async () => {
+  it.each([
+    ['without a high-water mark', { backlogHighWater: Infinity }],
+    ['with slices but no backlog limit', { backlogHighWater: 4, backlogLimit: Infinity }],
+  ])('%s the same traffic fills the queue, and the trail loses events', async (_, marks) => {
     const { store, written } = slowStore();
-    const writer = createAuditWriter(store, { ...options, backlogHighWater: Infinity });
+    const writer = createAuditWriter(store, { ...options, ...marks });
     const statuses = await load(writer);
     expect(statuses).toEqual(new Array(REQUESTS).fill(200));
     await writer.close();

@@ -136,27 +136,55 @@ const settled = async (promise: Promise<void> | undefined) => {
 };
 
 describe('audit writer: back-pressure', () => {
-  it('holds new requests back while the queue is past its high-water mark and the store is writing, and lets them go once it has caught up', async () => {
+  it('past the high-water mark, holds new requests a slice at a time: one shared wait, ended by its timer or by a batch that brings the queue back under the mark', async () => {
     const { store, written, next } = steppedStore();
-    const writer = createAuditWriter(store, { batchSize: 2, backlogHighWater: 4, flushIntervalMs: 1, maxHoldBackMs: 60_000, logger: silent });
-    for (let i = 0; i < 3; i++) writer.append(auditEvent());
+    const writer = createAuditWriter(store, { batchSize: 2, backlogHighWater: 2, backlogLimit: 100, holdBackSliceMs: 40, flushIntervalMs: 1, logger: silent });
+    writer.append(auditEvent());
     // Under the mark: nothing to wait for (and nothing allocated for it).
     expect(writer.caughtUp()).toBeUndefined();
     writer.append(auditEvent());
+    const started = performance.now();
     const held = writer.caughtUp();
-    const alsoHeld = writer.caughtUp();
     expect(held).toBeInstanceOf(Promise);
-    expect(alsoHeld).toBe(held);
-    expect(writer.stats()).toMatchObject({ queued: 4, heldBack: 2 });
+    expect(writer.caughtUp()).toBe(held);
+    await held;
+    // The store has written nothing: the slice ran out, and the next request gets a slice of its own.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(written).toHaveLength(0);
+    const nextSlice = writer.caughtUp();
+    expect(nextSlice).toBeInstanceOf(Promise);
+    expect(nextSlice).not.toBe(held);
+    expect(await settled(nextSlice)).toBe(false);
+
+    await next(); // the batch of 2 is written: the queue is under the mark, the slice ends early
+    expect(await settled(nextSlice)).toBe(true);
+    expect(writer.caughtUp()).toBeUndefined();
+    expect(writer.stats()).toMatchObject({ queued: 0, rejected: 0, heldBack: 3 });
+    await writer.close();
+  });
+
+  it('past the backlog limit, holds new requests until a batch brings the queue back under the limit, not just for a slice', async () => {
+    const { store, written, next } = steppedStore();
+    const writer = createAuditWriter(store, { batchSize: 2, backlogHighWater: 2, backlogLimit: 4, holdBackSliceMs: 60_000, maxHoldBackMs: 60_000, flushIntervalMs: 1, logger: silent });
+    for (let i = 0; i < 3; i++) writer.append(auditEvent());
+    const sliced = writer.caughtUp();
+    writer.append(auditEvent());
+    const held = writer.caughtUp();
+    expect(held).toBeInstanceOf(Promise);
+    expect(held).not.toBe(sliced);
+    expect(writer.caughtUp()).toBe(held);
+    expect(writer.stats()).toMatchObject({ queued: 4, heldBack: 3 });
     expect(await settled(held)).toBe(false);
 
-    await next(); // the first batch of 2 is written: the queue is back under the mark
+    await next(); // 2 written, 2 queued: under the limit, still at the mark
     expect(await settled(held)).toBe(true);
+    expect(await settled(sliced)).toBe(false);
+    await next(); // all written: under the mark
+    expect(await settled(sliced)).toBe(true);
     expect(writer.caughtUp()).toBeUndefined();
-    await next();
     await writer.flush();
     expect(written).toHaveLength(4);
-    expect(writer.stats()).toMatchObject({ queued: 0, rejected: 0, heldBack: 2 });
+    expect(writer.stats()).toMatchObject({ queued: 0, rejected: 0, heldBack: 3 });
     await writer.close();
   });
 
@@ -173,7 +201,7 @@ describe('audit writer: back-pressure', () => {
         },
         async close() {},
       },
-      { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, retryBaseMs: 60_000, maxHoldBackMs: 60_000, logger: silent },
+      { batchSize: 1, backlogHighWater: 2, backlogLimit: 2, flushIntervalMs: 1, retryBaseMs: 60_000, maxHoldBackMs: 60_000, logger: silent },
     );
     fail = true;
     for (let i = 0; i < 3; i++) failing.append(auditEvent());
@@ -187,7 +215,7 @@ describe('audit writer: back-pressure', () => {
     // Hanging: once the oldest event has waited past maxOutageMs, the store counts as out.
     let clock = 0;
     const { store } = steppedStore();
-    const hanging = createAuditWriter(store, { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, maxOutageMs: 1_000, maxHoldBackMs: 60_000, now: () => clock, logger: silent });
+    const hanging = createAuditWriter(store, { batchSize: 1, backlogHighWater: 2, backlogLimit: 2, flushIntervalMs: 1, maxOutageMs: 1_000, maxHoldBackMs: 60_000, now: () => clock, logger: silent });
     hanging.append(auditEvent());
     hanging.append(auditEvent());
     expect(hanging.caughtUp()).toBeInstanceOf(Promise);
@@ -196,7 +224,7 @@ describe('audit writer: back-pressure', () => {
 
     // Still writing but too slowly: a held request goes on after maxHoldBackMs.
     const slow = steppedStore();
-    const patient = createAuditWriter(slow.store, { batchSize: 1, backlogHighWater: 2, flushIntervalMs: 1, maxHoldBackMs: 30, logger: silent });
+    const patient = createAuditWriter(slow.store, { batchSize: 1, backlogHighWater: 2, backlogLimit: 2, flushIntervalMs: 1, maxHoldBackMs: 30, logger: silent });
     patient.append(auditEvent());
     patient.append(auditEvent());
     const started = performance.now();
