@@ -26,8 +26,8 @@ export interface AppendThreadConfig {
  * `small` 0.17 against 0.07 ms per request at nice 19). At nice 19 the thread fell a batch behind
  * on a saturated core, and the writer's back-pressure then held whole waves of requests (1.3% of
  * `small`'s, its p99 38 against 26 ms); at 10 it keeps up but in rare moments (full runs 37 and
- * 38: 0 and 316 of 227,000 and 274,000 requests held). An unprivileged process cannot raise a
- * priority again, so the value is fixed, not adaptive.
+ * 38: 0 and 316 of 227,000 and 274,000 requests held; holds are slices of 5 ms since, see the
+ * writer). An unprivileged process cannot raise a priority again, so the value is fixed, not adaptive.
  */
 export const APPEND_THREAD_NICE = 10;
 
