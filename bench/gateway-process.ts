@@ -23,7 +23,7 @@ export interface BenchAuditStats {
   written: number;
   failedBatches: number;
   rejected: number;
-  /** Requests held back until the writer caught up (see `AuditWriter.caughtUp`). */
+  /** Requests held back by the writer (see `AuditWriter.caughtUp`): for a slice, or until it caught up. */
   heldBack: number;
   /** Rows in the store's `events` table. */
   events: number;

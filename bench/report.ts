@@ -181,7 +181,7 @@ export function formatReport(report: Report): string {
     'targets (reported, not enforced):',
     ...report.targets.map((t) => `  ${t.met ? 'met   ' : 'missed'}  ${t.name}: ${t.detail}`),
     ...(report.soak ? [] : ['  –       soak (RSS growth < 10% over 5 min): not run, add --soak']),
-    `  audit writer: ${check.writer.written} written, ${check.writer.queued} queued, ${check.writer.failedBatches} failed batches, ${check.writer.rejected} rejected, ${check.writer.heldBack} requests held back until it caught up`,
+    `  audit writer: ${check.writer.written} written, ${check.writer.queued} queued, ${check.writer.failedBatches} failed batches, ${check.writer.rejected} rejected, ${check.writer.heldBack} requests held back (for a slice, or until it caught up)`,
     '',
     'gateways:',
     ...GATEWAYS.map((g: GatewayName) => `  ${g.padEnd(9)} ${GATEWAY_LABELS[g]}`),
